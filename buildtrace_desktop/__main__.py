@@ -1,0 +1,3 @@
+from buildtrace_desktop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""What a job is made of: its stages, as rows in `job_stages`, and the order they may run in.
+
+Stage keys (unique per job):
+    "sheet:<set_index>"            ingest job: read one page's sheet number and title
+    "sheet:<old|new>:<set_index>"  compare job: same, only for sheets not read yet
+    "match"                        compare job: pair old and new sheets
+    "diff:<old_index>:<new_index>" compare job: one matched pair (inserted by the match stage)
+    "report"                       compare job: warnings and exit code of the comparison
+A stage may start when every stage of an earlier phase is done; a failed diff stage does not block the
+report (it becomes a warning), any other failed stage ends the job as failed.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from buildtrace_desktop.db.models import Comparison, Job, JobStage, Sheet
+from buildtrace_desktop.processing.types import CompareSettings
+
+PHASES = {"sheet": 0, "match": 1, "diff": 2, "report": 3}
+NON_FATAL_FAILURES = {"diff"}  # a failed stage of these kinds is a warning, not the end of the job
+DIFF_POSITION_BASE = 100_000  # diff stages sort after sheet stages and the match stage
+REPORT_POSITION = 10_000_000
+
+
+def sheet_key(side: str | None, set_index: int) -> str:
+    return f"sheet:{set_index}" if side is None else f"sheet:{side}:{set_index}"
+
+
+def diff_key(old_index: int, new_index: int) -> str:
+    return f"diff:{old_index}:{new_index}"
+
+
+def parse_key(key: str) -> tuple[str, list[str]]:
+    """'diff:2:5' -> ('diff', ['2', '5'])."""
+    name, *rest = key.split(":")
+    return name, rest
+
+
+def settings_to_json(settings: CompareSettings) -> dict:
+    """Settings as stored in the database: everything but the password (never written to disk)."""
+    data = asdict(settings)
+    data.pop("password", None)
+    return data
+
+
+def settings_from_json(data: dict, password: str | None = None) -> CompareSettings:
+    known = {k: v for k, v in data.items() if k in CompareSettings.__dataclass_fields__}
+    return CompareSettings(**known, password=password)
+
+
+def create_ingest_job(session: Session, set_id: int, settings: CompareSettings) -> Job:
+    """A job with one 'sheet:<i>' stage per page of the set that has not been read yet."""
+    job = Job(kind="ingest", set_id=set_id, params_json={"settings": settings_to_json(settings)})
+    session.add(job)
+    session.flush()
+    sheets = session.scalars(select(Sheet).where(Sheet.set_id == set_id).order_by(Sheet.set_index)).all()
+    for sheet in sheets:
+        if sheet.read_at is None:
+            session.add(JobStage(job_id=job.id, name="sheet", key=sheet_key(None, sheet.set_index),
+                                 position=sheet.set_index))
+    session.flush()
+    return job
+
+
+def create_compare_job(session: Session, comparison: Comparison) -> Job:
+    """Sheet stages for unread sheets of both sets, then match, then report (diff stages come from match)."""
+    job = Job(kind="compare", comparison_id=comparison.id, set_id=None, params_json={})
+    session.add(job)
+    session.flush()
+    position = 0
+    for side, set_id in (("old", comparison.old_set_id), ("new", comparison.new_set_id)):
+        sheets = session.scalars(select(Sheet).where(Sheet.set_id == set_id).order_by(Sheet.set_index)).all()
+        for sheet in sheets:
+            if sheet.read_at is None:
+                session.add(JobStage(job_id=job.id, name="sheet", key=sheet_key(side, sheet.set_index),
+                                     position=position))
+                position += 1
+    session.add(JobStage(job_id=job.id, name="match", key="match", position=DIFF_POSITION_BASE - 1))
+    session.add(JobStage(job_id=job.id, name="report", key="report", position=REPORT_POSITION))
+    session.flush()
+    return job
+
+
+def ready_stages(stages: list[JobStage]) -> list[JobStage]:
+    """Pending stages whose earlier phases are all finished."""
+    ready = []
+    for stage in stages:
+        if stage.state != "pending":
+            continue
+        phase = PHASES[stage.name]
+        if all(_finished(s) for s in stages if PHASES[s.name] < phase):
+            ready.append(stage)
+    return ready
+
+
+def _finished(stage: JobStage) -> bool:
+    return stage.state == "done" or (stage.state == "failed" and stage.name in NON_FATAL_FAILURES)
+
+
+def fatal_failure(stages: list[JobStage]) -> JobStage | None:
+    for stage in stages:
+        if stage.state == "failed" and stage.name not in NON_FATAL_FAILURES:
+            return stage
+    return None
+
+
+def all_finished(stages: list[JobStage]) -> bool:
+    return all(_finished(s) for s in stages)

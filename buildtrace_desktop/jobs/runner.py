@@ -1,0 +1,378 @@
+"""JobRunner: runs jobs' stages on a QThreadPool, heavy work in worker processes, state in the database.
+
+Each stage is a QRunnable: it marks its stage running, prepares its inputs from the database, sends the
+pure engine call to a shared ProcessPoolExecutor (PyMuPDF holds the GIL, so threads alone would run one
+page at a time), waits, and writes its rows and its "done" mark in ONE transaction. After each stage the
+runner schedules whatever became ready. QThreadPool needs no QCoreApplication, so the CLI uses it too.
+
+Progress and completion are plain callbacks called from worker threads; the GUI wraps them in Qt signals:
+    on_progress(job_id, done, total, stage_key, message)
+    on_finished(job_id, state)          # "done" | "failed" | "cancelled"
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import multiprocessing
+import os
+import threading
+import traceback
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QRunnable, QThreadPool
+from sqlalchemy import select, update
+
+from buildtrace_desktop.db.models import Comparison, Job, JobStage, utcnow
+from buildtrace_desktop.errors import BuildTraceError, ExitCode
+from buildtrace_desktop.jobs import plans
+from buildtrace_desktop.jobs.stages import HANDLERS, StageContext, StageFunctions, Work
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, int, str, str], None]
+FinishedCallback = Callable[[int, str], None]
+POLL_SECONDS = 0.1  # how often a waiting stage looks at its job's cancel flag
+
+
+@dataclass
+class _ActiveJob:
+    cancel: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    in_flight: set[int] = field(default_factory=set)  # stage ids handed to the thread pool
+    password: str | None = None
+    state: str | None = None
+
+
+class _StageRunnable(QRunnable):
+    def __init__(self, runner: JobRunner, job_id: int, stage_id: int) -> None:
+        super().__init__()
+        self.runner, self.job_id, self.stage_id = runner, job_id, stage_id
+        self.setAutoDelete(False)  # the runner keeps the Python object alive until run() returns
+
+    def run(self) -> None:
+        try:
+            self.runner._run_stage(self.job_id, self.stage_id)
+        except BaseException:  # never let an exception escape into Qt's thread
+            log.error("stage %s of job %s crashed:\n%s", self.stage_id, self.job_id, traceback.format_exc())
+        finally:
+            self.runner._stage_returned(self.job_id, self.stage_id, self)
+
+
+class JobRunner:
+    """Runs jobs of one AppContext. `max_workers` stages at a time (processes for the heavy part).
+
+    `in_process=True` runs the engine calls in the stage's own thread (no worker processes); for tests of
+    the runner's mechanics with stand-in functions, and for a single job where start-up time matters.
+    """
+
+    def __init__(self, app: Any, max_workers: int = 1, functions: StageFunctions | None = None,
+                 on_progress: ProgressCallback | None = None, on_finished: FinishedCallback | None = None,
+                 in_process: bool = False) -> None:
+        self.app = app
+        self.max_workers = max(1, int(max_workers))
+        self._functions = functions
+        self.on_progress = on_progress
+        self.on_finished = on_finished
+        self.in_process = in_process
+        self._pool = QThreadPool()
+        self._pool.setMaxThreadCount(self.max_workers)
+        self._processes: cf.ProcessPoolExecutor | None = None
+        self._lock = threading.RLock()
+        self._active: dict[int, _ActiveJob] = {}
+        self._runnables: set[_StageRunnable] = set()
+
+    # ------------------------------------------------------------ public API
+
+    def submit(self, job_id: int, password: str | None = None) -> None:
+        """Start (or continue) a pending, running or resumed job. Done stages are never redone."""
+        with self._lock:
+            if job_id in self._active and not self._active[job_id].finished.is_set():
+                return
+            self._active[job_id] = _ActiveJob(password=password)
+        with self.app.db.write() as s:
+            job = s.get(Job, job_id)
+            if job is None:
+                raise BuildTraceError(f"job {job_id} does not exist")
+            # A stage left "running" by a crash (or a cancelled one being resumed) starts again.
+            s.execute(update(JobStage).where(JobStage.job_id == job_id, JobStage.state == "running")
+                      .values(state="pending"))
+            job.state, job.worker_pid = "running", os.getpid()
+            job.error_code = job.error_message = None
+            job.started_at = job.started_at or utcnow()
+            job.finished_at = None
+            if job.comparison_id is not None:
+                s.get(Comparison, job.comparison_id).status = "running"
+        self._schedule(job_id)
+
+    def resume_incomplete(self) -> list[int]:
+        """Submit every job a previous run left pending or running (its process is gone)."""
+        with self.app.db.read() as s:
+            jobs = s.scalars(select(Job).where(Job.state.in_(("pending", "running"))).order_by(Job.id)).all()
+        resumed = [j.id for j in jobs if not _process_alive(j.worker_pid)]
+        for job_id in resumed:
+            self.submit(job_id)
+        return resumed
+
+    def cancel(self, job_id: int) -> None:
+        """Stop a job: stages not started are skipped, running ones abandoned; the job ends "cancelled"."""
+        with self._lock:
+            active = self._active.get(job_id)
+            if active is not None and not active.finished.is_set():
+                active.cancel.set()
+                idle = not active.in_flight
+            else:
+                active, idle = None, False
+        if active is None:
+            self._mark_cancelled(job_id)  # not running here: just record it
+            return
+        if idle:
+            self._finish(job_id)
+
+    def retry(self, job_id: int, password: str | None = None) -> None:
+        """Re-queue a failed or cancelled job's failed and cancelled stages (and its report)."""
+        self.wait(job_id)
+        with self.app.db.write() as s:
+            s.execute(update(JobStage).where(JobStage.job_id == job_id,
+                                             JobStage.state.in_(("failed", "cancelled")))
+                      .values(state="pending", error=None, error_code=None))
+            s.execute(update(JobStage).where(JobStage.job_id == job_id, JobStage.name == "report")
+                      .values(state="pending"))
+            s.get(Job, job_id).state = "pending"
+        self.submit(job_id, password)
+
+    def wait(self, job_id: int, timeout: float | None = None) -> str:
+        """Block until the job finishes here (or `timeout` seconds); return its state."""
+        with self._lock:
+            active = self._active.get(job_id)
+        if active is not None:
+            active.finished.wait(timeout)
+        with self.app.db.read() as s:
+            job = s.get(Job, job_id)
+            return job.state if job else "missing"
+
+    def is_active(self, job_id: int) -> bool:
+        with self._lock:
+            active = self._active.get(job_id)
+            return active is not None and not active.finished.is_set()
+
+    def shutdown(self, cancel: bool = False) -> None:
+        """Wait for the thread pool (cancelling running jobs first if asked), then stop worker processes."""
+        if cancel:
+            for job_id in list(self._active):
+                self.cancel(job_id)
+        self._pool.waitForDone()
+        if self._processes is not None:
+            self._processes.shutdown(wait=True, cancel_futures=True)
+            self._processes = None
+
+    # ------------------------------------------------------------ scheduling
+
+    def _schedule(self, job_id: int) -> None:
+        with self._lock:
+            active = self._active[job_id]
+            if active.finished.is_set():
+                return
+            with self.app.db.read() as s:
+                stages = list(s.scalars(select(JobStage).where(JobStage.job_id == job_id)
+                                        .order_by(JobStage.position)))
+            stop = active.cancel.is_set() or plans.fatal_failure(stages) is not None
+            ready = [] if stop else [st for st in plans.ready_stages(stages) if st.id not in active.in_flight]
+            for stage in ready:
+                active.in_flight.add(stage.id)
+                runnable = _StageRunnable(self, job_id, stage.id)
+                self._runnables.add(runnable)
+                self._pool.start(runnable)
+            if active.in_flight:
+                return
+        self._finish(job_id)
+
+    def _stage_returned(self, job_id: int, stage_id: int, runnable: _StageRunnable) -> None:
+        with self._lock:
+            self._runnables.discard(runnable)
+            self._active[job_id].in_flight.discard(stage_id)
+        self._report_progress(job_id, stage_id)
+        self._schedule(job_id)
+
+    # ------------------------------------------------------------ one stage
+
+    def _run_stage(self, job_id: int, stage_id: int) -> None:
+        active = self._active[job_id]
+        if active.cancel.is_set():
+            return
+        with self.app.db.write() as s:
+            stage = s.get(JobStage, stage_id)
+            if stage.state != "pending":
+                return
+            stage.state, stage.attempts, stage.started_at = "running", stage.attempts + 1, utcnow()
+            stage.finished_at = None
+        ctx = self._context(job_id, stage_id, active.password)
+        prepare, commit, on_failure = HANDLERS[ctx.stage.name]
+        try:
+            with self.app.db.read() as s:
+                work = prepare(s, ctx)
+            output = self._compute(work, active)
+            if active.cancel.is_set():
+                return  # abandoned: no rows written; _finish marks the stage cancelled
+            with self.app.db.write() as s:
+                commit(s, ctx, work, output)
+                _mark(s, stage_id, "done")
+        except BuildTraceError as exc:
+            self._fail_stage(ctx, on_failure, int(exc.exit_code), str(exc))
+        except BrokenProcessPool:
+            self._reset_processes()
+            self._fail_stage(ctx, on_failure, int(ExitCode.internal_error),
+                             "a worker process died (out of memory?); retry with fewer worker processes")
+        except Exception as exc:
+            log.error("stage %s failed:\n%s", ctx.stage.key, traceback.format_exc())
+            self._fail_stage(ctx, on_failure, int(ExitCode.internal_error),
+                             f"internal error in stage {ctx.stage.key}: {type(exc).__name__}: {exc}")
+
+    def _context(self, job_id: int, stage_id: int, password: str | None) -> StageContext:
+        with self.app.db.read() as s:
+            job = s.get(Job, job_id)
+            stage = s.get(JobStage, stage_id)
+            if job.comparison_id is not None:
+                settings_json = s.get(Comparison, job.comparison_id).settings_json
+            else:
+                settings_json = job.params_json.get("settings", {})
+        return StageContext(self.app, job, stage, plans.settings_from_json(settings_json, password),
+                            self._engine_functions())
+
+    def _engine_functions(self) -> StageFunctions:
+        if self._functions is None:
+            self._functions = StageFunctions.engine()
+        return self._functions
+
+    def _compute(self, work: Work, active: _ActiveJob) -> Any:
+        if work.fn is None:
+            return work.output
+        if self.in_process or not work.heavy:
+            return work.fn(*work.args)
+        future = self._process_pool().submit(work.fn, *work.args)
+        while True:
+            try:
+                return future.result(timeout=POLL_SECONDS)
+            except cf.TimeoutError:
+                if active.cancel.is_set():
+                    future.cancel()  # if it has not started; otherwise its result is dropped
+                    return None
+
+    def _process_pool(self) -> cf.ProcessPoolExecutor:
+        with self._lock:
+            if self._processes is None:
+                # spawn: a fresh interpreter, safe with Qt's threads (fork would copy them half-locked).
+                self._processes = cf.ProcessPoolExecutor(self.max_workers,
+                                                         mp_context=multiprocessing.get_context("spawn"))
+            return self._processes
+
+    def _reset_processes(self) -> None:
+        with self._lock:
+            broken, self._processes = self._processes, None
+        if broken is not None:
+            broken.shutdown(wait=False, cancel_futures=True)
+
+    def _fail_stage(self, ctx: StageContext, on_failure: Callable | None, code: int, message: str) -> None:
+        message = self._readable(message)
+        with self.app.db.write() as s:
+            if on_failure is not None:
+                on_failure(s, ctx, message)
+            _mark(s, ctx.stage.id, "failed", code, message)
+
+    def _readable(self, message: str) -> str:
+        """Errors name the stored copy of a file; show the file the user imported instead."""
+        from buildtrace_desktop.db.models import StoredFile
+
+        store_root = str(self.app.store.root)
+        if store_root not in message:
+            return message
+        with self.app.db.read() as s:
+            for stored in s.scalars(select(StoredFile)):
+                path = str(self.app.store.path_for(stored.sha256, stored.suffix))
+                message = message.replace(path, stored.original_name)
+        return message
+
+    # ------------------------------------------------------------ end of a job
+
+    def _finish(self, job_id: int) -> None:
+        with self._lock:
+            active = self._active[job_id]
+            if active.finished.is_set() or active.in_flight:
+                return
+            state = self._record_end(job_id, active.cancel.is_set())
+            active.state = state
+            active.finished.set()
+        if self.on_finished is not None:
+            self.on_finished(job_id, state)
+
+    def _record_end(self, job_id: int, cancelled: bool) -> str:
+        with self.app.db.write() as s:
+            job = s.get(Job, job_id)
+            stages = list(s.scalars(select(JobStage).where(JobStage.job_id == job_id)))
+            failed = plans.fatal_failure(stages)
+            if cancelled:
+                state = "cancelled"
+                _cancel_unfinished(s, job_id)
+                job.error_code, job.error_message = int(ExitCode.cancelled), "cancelled by the user"
+            elif failed is not None:
+                state = "failed"
+                job.error_code, job.error_message = failed.error_code, failed.error
+            elif plans.all_finished(stages):
+                state = "done"
+            else:  # nothing can run, yet something is unfinished: say so rather than hang
+                state = "failed"
+                job.error_code = int(ExitCode.internal_error)
+                job.error_message = "the job stopped with unfinished stages; retry it"
+            job.state, job.finished_at, job.worker_pid = state, utcnow(), None
+            job.progress = 1.0 if state == "done" else job.progress
+            if job.comparison_id is not None and state != "done":
+                s.get(Comparison, job.comparison_id).status = state
+        return state
+
+    def _mark_cancelled(self, job_id: int) -> None:
+        with self.app.db.write() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.state in ("done", "failed", "cancelled"):
+                return
+            _cancel_unfinished(s, job_id)
+            job.state, job.finished_at = "cancelled", utcnow()
+            job.error_code, job.error_message = int(ExitCode.cancelled), "cancelled by the user"
+            if job.comparison_id is not None:
+                s.get(Comparison, job.comparison_id).status = "cancelled"
+
+    def _report_progress(self, job_id: int, stage_id: int) -> None:
+        with self.app.db.write() as s:
+            stages = list(s.scalars(select(JobStage).where(JobStage.job_id == job_id)))
+            done = sum(1 for st in stages if st.state in ("done", "failed"))
+            total = len(stages)
+            job = s.get(Job, job_id)
+            job.progress = done / total if total else 1.0
+            stage = s.get(JobStage, stage_id)
+            message = stage.error or stage.state
+        if self.on_progress is not None:
+            self.on_progress(job_id, done, total, stage.key, message)
+
+
+def _mark(session: Any, stage_id: int, state: str, code: int | None = None, error: str | None = None) -> None:
+    stage = session.get(JobStage, stage_id)
+    stage.state, stage.error_code, stage.error, stage.finished_at = state, code, error, utcnow()
+
+
+def _cancel_unfinished(session: Any, job_id: int) -> None:
+    session.execute(update(JobStage).where(JobStage.job_id == job_id,
+                                           JobStage.state.in_(("pending", "running")))
+                    .values(state="cancelled"))
+
+
+def _process_alive(pid: int | None) -> bool:
+    if pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,357 @@
+"""The stages of a job: what each one computes (`prepare` -> `Work`) and the rows it writes (`commit`).
+
+`Work.fn(*Work.args)` is the pure, heavy part (read_sheet, compare_pair). The runner sends it to a worker
+process; everything that touches the database happens in `prepare` and `commit`, in the runner's threads.
+`commit` runs in the same transaction that marks the stage done, and deletes before it inserts, so a
+stage re-run after a crash cannot duplicate rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from buildtrace_desktop.db.models import (
+    ChangeRow,
+    Comparison,
+    Job,
+    JobStage,
+    PairResultCache,
+    Sheet,
+    SheetPair,
+    StoredFile,
+    utcnow,
+)
+from buildtrace_desktop.errors import ExitCode
+from buildtrace_desktop.jobs import plans
+from buildtrace_desktop.processing.types import (
+    Alignment,
+    Change,
+    CompareSettings,
+    PageRef,
+    PairResult,
+    SheetInfo,
+    SheetMatch,
+)
+
+
+@dataclass
+class StageFunctions:
+    """The engine functions the stages call. Tests may inject stand-ins (module-level, so picklable)."""
+
+    read_sheet: Callable[[PageRef, CompareSettings], SheetInfo]
+    match_sheets: Callable[[list[SheetInfo], list[SheetInfo]], list[SheetMatch]]
+    compare_pair: Callable[..., PairResult]
+
+    @classmethod
+    def engine(cls) -> StageFunctions:
+        from buildtrace_desktop.processing import pipeline  # imported late: heavy (cv2, numpy)
+
+        return cls(pipeline.read_sheet, pipeline.match_sheets, pipeline.compare_pair)
+
+
+@dataclass
+class StageContext:
+    """What a stage needs: the app, snapshots of its job and stage rows, the settings, the engine."""
+
+    app: Any  # services.app.AppContext (not imported: jobs/ sits below services/)
+    job: Job
+    stage: JobStage
+    settings: CompareSettings
+    functions: StageFunctions
+
+
+@dataclass
+class Work:
+    """`fn(*args)` if `fn` is set (in a worker process when `heavy`), else `output` is already known."""
+
+    fn: Callable[..., Any] | None = None
+    args: tuple = ()
+    heavy: bool = True
+    output: Any = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- conversions
+
+
+def sheet_key_of(sheet: Sheet) -> str:
+    """Cache key of a page: its file's content hash and page index."""
+    return f"{sheet.file_sha}:{sheet.page_index}"
+
+
+def page_ref(session: Session, app: Any, sheet: Sheet) -> PageRef:
+    stored = session.get(StoredFile, sheet.file_sha)
+    suffix = stored.suffix if stored is not None else ""
+    return PageRef(str(app.store.path_for(sheet.file_sha, suffix)), sheet.page_index, sheet.set_index, sheet.kind)
+
+
+def sheet_info(sheet: Sheet) -> SheetInfo:
+    """The engine's view of a sheet row, with the user's corrections taking precedence."""
+    number_source = "user" if sheet.user_number else sheet.number_source
+    return SheetInfo(
+        set_index=sheet.set_index,
+        sheet_number=sheet.effective_number,
+        title=sheet.effective_title,
+        number_source=number_source,
+        page_size=(sheet.width_pt or 0.0, sheet.height_pt or 0.0),
+        has_text_layer=bool(sheet.has_text_layer),
+        thumbnail=sheet.thumbnail_json,
+    )
+
+
+def pair_result_to_json(result: PairResult) -> dict[str, Any]:
+    return asdict(result)
+
+
+def pair_result_from_json(data: dict[str, Any]) -> PairResult:
+    changes = [Change(**{**c, "bbox": tuple(c["bbox"])}) for c in data.get("changes", [])]
+    fields = {k: v for k, v in data.items() if k not in ("alignment", "changes")}
+    return PairResult(alignment=Alignment(**data["alignment"]), changes=changes, **fields)
+
+
+def pair_result_from_rows(pair: SheetPair, changes: list[ChangeRow]) -> PairResult:
+    """Rebuild the engine's result of a pair from its stored rows (for reports)."""
+    alignment = Alignment(pair.matrix_json or Alignment.identity().matrix, pair.confidence or 0.0,
+                          pair.align_method or "failed")
+    return PairResult(
+        alignment=alignment,
+        changes=[
+            Change(kind=c.kind, bbox=c.bbox, area=c.area, text_removed=list(c.text_removed or []),
+                   text_added=list(c.text_added or []), added_px=c.added_px, removed_px=c.removed_px)
+            for c in changes
+        ],
+        dpi=pair.dpi or 0.0,
+        warnings=list(pair.warnings_json or []),
+        text_source=pair.text_source or "none",
+        overlay_png=pair.overlay_path,
+        side_by_side_png=pair.side_by_side_path,
+        seconds=pair.seconds or 0.0,
+    )
+
+
+def run_compare_pair(fn: Callable[..., PairResult], old: PageRef, new: PageRef, settings: CompareSettings,
+                     out_dir: str, name: str) -> PairResult:
+    """Top-level (picklable) call of the diff stage in a worker process."""
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return fn(old, new, settings, out_dir=out_dir, name=name)
+
+
+# ---------------------------------------------------------------- sheet stage
+
+
+def _set_id_for(session: Session, ctx: StageContext) -> int:
+    name, parts = plans.parse_key(ctx.stage.key)
+    if ctx.job.kind == "ingest":
+        return int(ctx.job.set_id)
+    comparison = session.get(Comparison, ctx.job.comparison_id)
+    return comparison.old_set_id if parts[0] == "old" else comparison.new_set_id
+
+
+def _sheet_for_stage(session: Session, ctx: StageContext) -> Sheet:
+    _, parts = plans.parse_key(ctx.stage.key)
+    set_index = int(parts[-1])
+    set_id = _set_id_for(session, ctx)
+    return session.scalars(select(Sheet).where(Sheet.set_id == set_id, Sheet.set_index == set_index)).one()
+
+
+def prepare_sheet(session: Session, ctx: StageContext) -> Work:
+    sheet = _sheet_for_stage(session, ctx)
+    return Work(ctx.functions.read_sheet, (page_ref(session, ctx.app, sheet), ctx.settings),
+                context={"sheet_id": sheet.id, "original": _original_name(session, sheet)})
+
+
+def commit_sheet(session: Session, ctx: StageContext, work: Work, info: SheetInfo) -> None:
+    sheet = session.get(Sheet, work.context["sheet_id"])
+    sheet.sheet_number = info.sheet_number
+    sheet.title = info.title
+    sheet.number_source = info.number_source
+    sheet.width_pt, sheet.height_pt = (float(v) for v in info.page_size)
+    sheet.has_text_layer = info.has_text_layer
+    sheet.thumbnail_json = info.thumbnail
+    sheet.read_at = utcnow()
+
+
+def _original_name(session: Session, sheet: Sheet) -> str:
+    stored = session.get(StoredFile, sheet.file_sha)
+    name = stored.original_name if stored else sheet.file_sha[:12]
+    return f"{name}, page {sheet.page_index + 1}"
+
+
+# ---------------------------------------------------------------- match stage
+
+
+def _sets_sheets(session: Session, comparison: Comparison) -> tuple[list[Sheet], list[Sheet]]:
+    def of(set_id: int) -> list[Sheet]:
+        return list(session.scalars(select(Sheet).where(Sheet.set_id == set_id).order_by(Sheet.set_index)))
+
+    return of(comparison.old_set_id), of(comparison.new_set_id)
+
+
+def prepare_match(session: Session, ctx: StageContext) -> Work:
+    comparison = session.get(Comparison, ctx.job.comparison_id)
+    old, new = _sets_sheets(session, comparison)
+    return Work(ctx.functions.match_sheets, ([sheet_info(s) for s in old], [sheet_info(s) for s in new]),
+                heavy=False)
+
+
+def commit_match(session: Session, ctx: StageContext, work: Work, matches: list[SheetMatch]) -> None:
+    comparison = session.get(Comparison, ctx.job.comparison_id)
+    old, new = _sets_sheets(session, comparison)
+    old_by_index = {s.set_index: s for s in old}
+    new_by_index = {s.set_index: s for s in new}
+    session.execute(delete(SheetPair).where(SheetPair.comparison_id == comparison.id))
+    session.execute(delete(JobStage).where(JobStage.job_id == ctx.job.id, JobStage.name == "diff"))
+    for ordinal, match in enumerate(matches):
+        old_sheet = old_by_index.get(match.old_index) if match.old_index is not None else None
+        new_sheet = new_by_index.get(match.new_index) if match.new_index is not None else None
+        session.add(SheetPair(
+            comparison_id=comparison.id, ordinal=ordinal,
+            old_sheet_id=old_sheet.id if old_sheet else None, new_sheet_id=new_sheet.id if new_sheet else None,
+            status=match.status, match_method=match.method, renumbered=match.renumbered,
+            diff_state="pending" if match.status == "matched" else "none", warnings_json=[],
+        ))
+        if match.status == "matched":
+            session.add(JobStage(job_id=ctx.job.id, name="diff", key=plans.diff_key(match.old_index, match.new_index),
+                                 position=plans.DIFF_POSITION_BASE + ordinal))
+
+
+# ---------------------------------------------------------------- diff stage
+
+
+def _pair_for_stage(session: Session, ctx: StageContext) -> tuple[SheetPair, Sheet, Sheet]:
+    _, (old_index, new_index) = plans.parse_key(ctx.stage.key)
+    comparison = session.get(Comparison, ctx.job.comparison_id)
+    old = session.scalars(select(Sheet).where(Sheet.set_id == comparison.old_set_id,
+                                              Sheet.set_index == int(old_index))).one()
+    new = session.scalars(select(Sheet).where(Sheet.set_id == comparison.new_set_id,
+                                              Sheet.set_index == int(new_index))).one()
+    pair = session.scalars(select(SheetPair).where(SheetPair.comparison_id == comparison.id,
+                                                   SheetPair.old_sheet_id == old.id,
+                                                   SheetPair.new_sheet_id == new.id)).one()
+    return pair, old, new
+
+
+def prepare_diff(session: Session, ctx: StageContext) -> Work:
+    pair, old, new = _pair_for_stage(session, ctx)
+    keys = (sheet_key_of(old), sheet_key_of(new), ctx.settings.key())
+    context = {"pair_id": pair.id, "keys": keys, "cached": False}
+    cached = session.scalars(select(PairResultCache).where(
+        PairResultCache.old_key == keys[0], PairResultCache.new_key == keys[1],
+        PairResultCache.settings_key == keys[2])).first()
+    if cached is not None:
+        result = pair_result_from_json(cached.result_json)
+        if _images_present(result):
+            return Work(output=result, context={**context, "cached": True})
+    digest = hashlib.sha256("|".join(keys).encode()).hexdigest()[:24]
+    out_dir = Path(ctx.app.config.results_dir) / "pairs" / digest[:2]
+    return Work(run_compare_pair, (ctx.functions.compare_pair, page_ref(session, ctx.app, old),
+                                   page_ref(session, ctx.app, new), ctx.settings, str(out_dir), digest),
+                context=context)
+
+
+def _images_present(result: PairResult) -> bool:
+    return all(p is None or Path(p).is_file() for p in (result.overlay_png, result.side_by_side_png))
+
+
+def commit_diff(session: Session, ctx: StageContext, work: Work, result: PairResult) -> None:
+    pair = session.get(SheetPair, work.context["pair_id"])
+    pair.matrix_json = [list(map(float, row)) for row in result.alignment.matrix]
+    pair.confidence = float(result.alignment.confidence)
+    pair.align_method = result.alignment.method
+    pair.dpi = float(result.dpi)
+    pair.text_source = result.text_source
+    pair.seconds = float(result.seconds)
+    pair.warnings_json = list(result.warnings)
+    pair.overlay_path = result.overlay_png
+    pair.side_by_side_path = result.side_by_side_png
+    pair.diff_state = "done"
+    session.execute(delete(ChangeRow).where(ChangeRow.pair_id == pair.id))
+    for ordinal, change in enumerate(result.changes):
+        x0, y0, x1, y1 = (float(v) for v in change.bbox)
+        session.add(ChangeRow(
+            pair_id=pair.id, ordinal=ordinal, kind=change.kind, x0=x0, y0=y0, x1=x1, y1=y1,
+            area=float(change.area), text_removed=list(change.text_removed), text_added=list(change.text_added),
+            added_px=int(change.added_px), removed_px=int(change.removed_px), review_status="open",
+        ))
+    if not work.context["cached"]:
+        _store_in_cache(session, work.context["keys"], result)
+
+
+def _store_in_cache(session: Session, keys: tuple[str, str, str], result: PairResult) -> None:
+    exists = session.scalars(select(PairResultCache.id).where(
+        PairResultCache.old_key == keys[0], PairResultCache.new_key == keys[1],
+        PairResultCache.settings_key == keys[2])).first()
+    data = pair_result_to_json(result)
+    if exists is None:
+        session.add(PairResultCache(old_key=keys[0], new_key=keys[1], settings_key=keys[2], result_json=data))
+    else:  # a stale entry (its images were deleted): replace it
+        session.get(PairResultCache, exists).result_json = data
+
+
+def fail_diff(session: Session, ctx: StageContext, message: str) -> None:
+    """A failed diff is a warning on its pair; the rest of the comparison goes on."""
+    pair, _, _ = _pair_for_stage(session, ctx)
+    session.execute(delete(ChangeRow).where(ChangeRow.pair_id == pair.id))
+    pair.diff_state = "failed"
+    pair.warnings_json = [f"comparison of this sheet failed: {message}"]
+
+
+# ---------------------------------------------------------------- report stage
+
+
+def prepare_report(session: Session, ctx: StageContext) -> Work:
+    return Work(heavy=False)
+
+
+def commit_report(session: Session, ctx: StageContext, work: Work, _output: Any) -> None:
+    comparison = session.get(Comparison, ctx.job.comparison_id)
+    warnings = comparison_warnings(session, comparison)
+    comparison.warnings_json = warnings
+    comparison.exit_code = int(ExitCode.warnings if warnings else ExitCode.ok)
+    comparison.status = "done"
+    comparison.finished_at = utcnow()
+
+
+def sheet_label(sheet: Sheet | None) -> str:
+    if sheet is None:
+        return "?"
+    return sheet.effective_number or f"sheet {sheet.set_index + 1}"
+
+
+def comparison_warnings(session: Session, comparison: Comparison) -> list[str]:
+    """Everything a reviewer must look at: failed or low-confidence pairs, sheets without a number."""
+    warnings: list[str] = []
+    pairs = session.scalars(select(SheetPair).where(SheetPair.comparison_id == comparison.id)
+                            .order_by(SheetPair.ordinal)).all()
+    for pair in pairs:
+        label = sheet_label(session.get(Sheet, pair.new_sheet_id or pair.old_sheet_id))
+        warnings.extend(f"{label}: {w}" for w in pair.warnings_json or [])
+    old, new = _sets_sheets(session, comparison)
+    for side, sheets in (("old", old), ("new", new)):
+        for sheet in sheets:
+            if not sheet.effective_number:
+                warnings.append(f"{side} set, sheet {sheet.set_index + 1} ({_original_name(session, sheet)}): "
+                                "no sheet number found; set it by hand so sheets pair correctly")
+    return warnings
+
+
+HANDLERS: dict[str, tuple[Callable, Callable, Callable | None]] = {
+    "sheet": (prepare_sheet, commit_sheet, None),
+    "match": (prepare_match, commit_match, None),
+    "diff": (prepare_diff, commit_diff, fail_diff),
+    "report": (prepare_report, commit_report, None),
+}
+
+
+def elapsed(stage: JobStage) -> float | None:
+    if stage.started_at is None:
+        return None
+    end = stage.finished_at or utcnow()
+    return (end - stage.started_at) / dt.timedelta(seconds=1)

@@ -1,0 +1,223 @@
+"""Align the old page to the new one: the transform from OLD page points to NEW page points.
+
+Cheapest first. Most CAD re-plots share a frame, so identity is checked first. When both pages have a
+text layer, words that occur once on each page pin the transform to a fraction of a point. Otherwise
+(scans) features are matched on a downscaled copy and refined by ECC. Every transform carries a
+confidence measured the same way: how much of the new page's ink the warped old ink explains.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import cv2
+import numpy as np
+
+from buildtrace_desktop.processing.documents import OpenPage
+from buildtrace_desktop.processing.types import Alignment, CompareSettings
+
+INK = 200  # gray below this is ink
+COARSE_WIDTH = 1600  # pixels: alignment is estimated on a copy about this wide
+TEXT_MIN_PAIRS = 12
+
+
+def align_pages(
+    old_img: np.ndarray,
+    new_img: np.ndarray,
+    dpi: float,
+    old_page: OpenPage,
+    new_page: OpenPage,
+    settings: CompareSettings,
+) -> tuple[Alignment, np.ndarray]:
+    """Return the alignment (in points) and the old image warped into the new image's pixel frame."""
+    coarse = Coarse(old_img, new_img)
+    candidates: list[np.ndarray] = []
+    if old_img.shape == new_img.shape:
+        candidates.append(_identity())
+    if old_page.has_text and new_page.has_text:
+        text_matrix = estimate_from_text(old_page, new_page)
+        if text_matrix is not None:
+            candidates.append(text_matrix)
+    best, best_score, method = None, -1.0, "failed"
+    for matrix in candidates:
+        score = coarse.score(matrix, dpi)
+        if score > best_score:
+            best, best_score = matrix, score
+            method = "identity" if _is_identity(matrix) else "text"
+    if best is None or best_score < 0.9:
+        image_matrix = estimate_from_images(coarse, dpi)
+        if image_matrix is not None:
+            score = coarse.score(image_matrix, dpi)
+            if score > best_score + 0.02:
+                best, best_score, method = image_matrix, score, "features"
+    if best is None:
+        best, method = _identity(), "failed"
+        best_score = coarse.score(best, dpi)
+    if method == "identity":
+        aligned = old_img if old_img.shape == new_img.shape else warp_to(old_img, best, dpi, new_img.shape)
+    else:
+        aligned = warp_to(old_img, best, dpi, new_img.shape)
+    matrix = [[float(v) for v in row] for row in best]
+    return Alignment(matrix, round(float(best_score), 4), method), aligned
+
+
+def _identity() -> np.ndarray:
+    return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def _is_identity(m: np.ndarray, tol_pt: float = 0.25) -> bool:
+    return bool(np.abs(m[:, :2] - np.eye(2)).max() < 1e-4 and np.abs(m[:, 2]).max() < tol_pt)
+
+
+def points_to_pixels(m_pt: np.ndarray, dpi: float) -> np.ndarray:
+    """A points->points matrix as a pixel-index->pixel-index matrix at `dpi` (pixel centres at i + 0.5)."""
+    s = dpi / 72.0
+    scale = np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]])
+    unscale = np.array([[1 / s, 0, 0.5 / s], [0, 1 / s, 0.5 / s], [0, 0, 1]])
+    full = np.vstack([m_pt, [0, 0, 1]])
+    return (scale @ full @ unscale)[:2]
+
+
+def pixels_to_points(m_px: np.ndarray, dpi: float) -> np.ndarray:
+    s = dpi / 72.0
+    scale = np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]])
+    unscale = np.array([[1 / s, 0, 0.5 / s], [0, 1 / s, 0.5 / s], [0, 0, 1]])
+    full = np.vstack([m_px, [0, 0, 1]])
+    return (unscale @ full @ scale)[:2]
+
+
+def warp_to(old_img: np.ndarray, m_pt: np.ndarray, dpi: float, shape: tuple[int, int]) -> np.ndarray:
+    m_px = points_to_pixels(np.asarray(m_pt, float), dpi)
+    return cv2.warpAffine(old_img, m_px, (shape[1], shape[0]), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+
+
+def invert(m: list[list[float]] | np.ndarray) -> np.ndarray:
+    return cv2.invertAffineTransform(np.asarray(m, float))
+
+
+def apply(m: list[list[float]] | np.ndarray, x: float, y: float) -> tuple[float, float]:
+    a = np.asarray(m, float)
+    return float(a[0, 0] * x + a[0, 1] * y + a[0, 2]), float(a[1, 0] * x + a[1, 1] * y + a[1, 2])
+
+
+# --- text-layer alignment ---------------------------------------------------------------------------
+
+
+def estimate_from_text(old_page: OpenPage, new_page: OpenPage) -> np.ndarray | None:
+    """Similarity transform from words that occur exactly once on each page (RANSAC on their centres)."""
+    old_words, new_words = old_page.words(), new_page.words()
+    old_unique = _unique_words(old_words)
+    new_unique = _unique_words(new_words)
+    common = [t for t in old_unique if t in new_unique]
+    if len(common) < TEXT_MIN_PAIRS:
+        return None
+    src = np.array([old_unique[t] for t in common], np.float32)
+    dst = np.array([new_unique[t] for t in common], np.float32)
+    matrix, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=2.0,
+                                                  maxIters=4000, confidence=0.999)
+    if matrix is None or inliers is None or int(inliers.sum()) < TEXT_MIN_PAIRS:
+        return None
+    keep = inliers.ravel().astype(bool)
+    if keep.mean() < 0.3:
+        return None
+    # Refit on the inliers with least squares for a sub-point estimate.
+    refined, _ = cv2.estimateAffinePartial2D(src[keep], dst[keep], method=cv2.LMEDS)
+    return (refined if refined is not None else matrix).astype(float)
+
+
+def _unique_words(words) -> dict[str, tuple[float, float]]:
+    counts = Counter(w.text for w in words)
+    out = {}
+    for w in words:
+        # Short tokens ("1", "A") repeat across pages and mislead; long unique ones pin the frame.
+        if counts[w.text] == 1 and len(w.text) >= 3:
+            out[w.text] = ((w.box[0] + w.box[2]) / 2, (w.box[1] + w.box[3]) / 2)
+    return out
+
+
+# --- image alignment ------------------------------------------------------------------------------
+
+
+class Coarse:
+    """Downscaled ink images of a pair, for cheap scoring and feature matching."""
+
+    def __init__(self, old_img: np.ndarray, new_img: np.ndarray) -> None:
+        self.factor = max(1.0, max(new_img.shape[1], old_img.shape[1]) / COARSE_WIDTH)
+        self.old = _shrink(old_img, self.factor)
+        self.new = _shrink(new_img, self.factor)
+        self.new_ink = self.new < INK
+        self.new_count = max(1, int(self.new_ink.sum()))
+        self.new_ink_grown = cv2.dilate(self.new_ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+    def score(self, m_pt: np.ndarray, dpi: float) -> float:
+        """F1 of ink agreement after warping old by `m_pt`, with one coarse pixel of tolerance."""
+        coarse_dpi = dpi / self.factor
+        warped = cv2.warpAffine(self.old, points_to_pixels(m_pt, coarse_dpi), (self.new.shape[1], self.new.shape[0]),
+                                flags=cv2.INTER_AREA, borderValue=255)
+        old_ink = warped < INK
+        old_count = int(old_ink.sum())
+        if old_count == 0:
+            return 0.0
+        old_grown = cv2.dilate(old_ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        recall = float(np.logical_and(self.new_ink, old_grown).sum()) / self.new_count
+        precision = float(np.logical_and(old_ink, self.new_ink_grown).sum()) / old_count
+        return 2 * recall * precision / max(1e-9, recall + precision)
+
+
+def _shrink(img: np.ndarray, factor: float) -> np.ndarray:
+    if factor <= 1.0:
+        return img
+    size = (max(1, round(img.shape[1] / factor)), max(1, round(img.shape[0] / factor)))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+
+def estimate_from_images(coarse: Coarse, dpi: float) -> np.ndarray | None:
+    """Similarity from ORB features on the coarse images, refined by ECC. Returns points->points."""
+    orb = cv2.ORB_create(nfeatures=6000, scaleFactor=1.2, nlevels=8, fastThreshold=10)
+    kp_old, des_old = orb.detectAndCompute(coarse.old, None)
+    kp_new, des_new = orb.detectAndCompute(coarse.new, None)
+    coarse_dpi = dpi / coarse.factor
+    m_px = None
+    if des_old is not None and des_new is not None and len(kp_old) >= 10 and len(kp_new) >= 10:
+        matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+        pairs = matcher.knnMatch(des_old, des_new, k=2)
+        good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+        if len(good) >= 10:
+            src = np.float32([kp_old[g.queryIdx].pt for g in good])
+            dst = np.float32([kp_new[g.trainIdx].pt for g in good])
+            m_px, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0,
+                                                        maxIters=5000, confidence=0.999)
+            if inliers is None or int(inliers.sum()) < 10:
+                m_px = None
+    if m_px is None:
+        m_px = _phase_shift(coarse)
+    refined = _refine_ecc(coarse, m_px)
+    return pixels_to_points(refined if refined is not None else m_px, coarse_dpi)
+
+
+def _phase_shift(coarse: Coarse) -> np.ndarray:
+    h = min(coarse.old.shape[0], coarse.new.shape[0])
+    w = min(coarse.old.shape[1], coarse.new.shape[1])
+    a = (255 - coarse.old[:h, :w]).astype(np.float32)
+    b = (255 - coarse.new[:h, :w]).astype(np.float32)
+    (dx, dy), _resp = cv2.phaseCorrelate(a, b)
+    return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]])
+
+
+def _refine_ecc(coarse: Coarse, m_px: np.ndarray) -> np.ndarray | None:
+    """ECC on blurred ink (lines are thin; blur widens the basin of attraction)."""
+    old = cv2.GaussianBlur(255 - coarse.old, (0, 0), 1.5).astype(np.float32)
+    new = cv2.GaussianBlur(255 - coarse.new, (0, 0), 1.5).astype(np.float32)
+    if old.shape != new.shape:
+        padded = np.zeros_like(new)
+        h, w = min(old.shape[0], new.shape[0]), min(old.shape[1], new.shape[1])
+        padded[:h, :w] = old[:h, :w]
+        old = padded
+    # findTransformECC maps template (new) coords to input (old) coords: invert ours going in and out.
+    warp = cv2.invertAffineTransform(m_px.astype(np.float64)).astype(np.float32)
+    try:
+        _cc, warp = cv2.findTransformECC(new, old, warp, cv2.MOTION_AFFINE,
+                                         (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5), None, 5)
+    except cv2.error:
+        return None
+    return cv2.invertAffineTransform(warp.astype(np.float64))

@@ -1,0 +1,185 @@
+"""Diff two aligned page images into change regions a reviewer sees as one thing.
+
+Ink is gray below a threshold. New ink with no old ink within a tolerance is added; old ink with no new
+ink within it is removed. The tolerance absorbs anti-aliasing, line-weight differences and a pixel or two
+of registration. Differing pixels are grouped by proximity into regions; a region with both added and
+removed ink is modified. Only tiles that differ at all get the expensive work, so identical areas
+(most of a revised sheet) cost one subtraction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from buildtrace_desktop.processing.types import Change
+
+TILE = 256  # pixels
+
+
+@dataclass
+class DiffParams:
+    ink: int  # gray below this is ink
+    tolerance_px: int  # ink within this distance counts as the same ink
+    min_blob_px: int  # smaller specks of difference are noise
+    group_pt: float  # differences closer than this (points) are one change
+    min_region_px: int  # a region with less changed ink is dropped
+
+
+def params_for(dpi: float, scanned: bool) -> DiffParams:
+    px_per_pt = dpi / 72.0
+    if scanned:
+        # Scans: blur, JPEG ringing, toner speckle and residual warp need a wider tolerance.
+        return DiffParams(ink=150, tolerance_px=max(2, round(2.2 * px_per_pt)), min_blob_px=max(6, round(4 * px_per_pt ** 2)),
+                          group_pt=9.0, min_region_px=max(40, round(20 * px_per_pt ** 2)))
+    return DiffParams(ink=200, tolerance_px=max(1, round(0.7 * px_per_pt)), min_blob_px=max(2, round(0.6 * px_per_pt ** 2)),
+                      group_pt=7.0, min_region_px=max(6, round(2 * px_per_pt ** 2)))
+
+
+@dataclass
+class Region:
+    box_px: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in pixels of the new image
+    added_px: int
+    removed_px: int
+
+
+def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, scanned: bool = False) -> list[Region]:
+    """Change regions between `old` (already aligned to new) and `new`, both uint8 gray, same shape."""
+    if old.shape != new.shape:
+        raise ValueError(f"images differ in shape: {old.shape} vs {new.shape}")
+    p = params_for(dpi, scanned)
+    added, removed = changed_ink(old, new, p)
+    return group_regions(added, removed, dpi, p)
+
+
+def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.ndarray, np.ndarray]:
+    """Masks (uint8 0/1) of added and removed ink, computed only in tiles where the images differ."""
+    h, w = new.shape
+    added = np.zeros((h, w), np.uint8)
+    removed = np.zeros((h, w), np.uint8)
+    old_ink_all = old < p.ink
+    new_ink_all = new < p.ink
+    # Tiles whose ink differs at all (cheap: one XOR and a block reduce).
+    differs = np.logical_xor(old_ink_all, new_ink_all).view(np.uint8)
+    ty, tx = -(-h // TILE), -(-w // TILE)
+    padded = np.zeros((ty * TILE, tx * TILE), np.uint8)
+    padded[:h, :w] = differs
+    busy = padded.reshape(ty, TILE, tx, TILE).max(axis=(1, 3))
+    r = p.tolerance_px
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    for j, i in zip(*np.nonzero(busy), strict=True):
+        y0, x0 = j * TILE, i * TILE
+        y1, x1 = min(h, y0 + TILE), min(w, x0 + TILE)
+        # Work on the tile plus a margin so dilation at its edge sees the neighbours' ink.
+        ya, xa, yb, xb = max(0, y0 - r), max(0, x0 - r), min(h, y1 + r), min(w, x1 + r)
+        o = old_ink_all[ya:yb, xa:xb].view(np.uint8)
+        n = new_ink_all[ya:yb, xa:xb].view(np.uint8)
+        o_grown = cv2.dilate(o, kernel)
+        n_grown = cv2.dilate(n, kernel)
+        sl = (slice(y0 - ya, y0 - ya + (y1 - y0)), slice(x0 - xa, x0 - xa + (x1 - x0)))
+        added[y0:y1, x0:x1] = (n & (1 - o_grown))[sl]
+        removed[y0:y1, x0:x1] = (o & (1 - n_grown))[sl]
+    return _drop_specks(added, p.min_blob_px), _drop_specks(removed, p.min_blob_px)
+
+
+def _drop_specks(mask: np.ndarray, min_px: int) -> np.ndarray:
+    if min_px <= 1 or not mask.any():
+        return mask
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    sub = mask[y0:y1, x0:x1]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] < min_px
+    small[0] = False
+    if small.any():
+        sub[small[labels]] = 0
+    return mask
+
+
+def group_regions(added: np.ndarray, removed: np.ndarray, dpi: float, p: DiffParams) -> list[Region]:
+    """Group changed pixels closer than `p.group_pt` into regions, on a coarse grid for speed."""
+    changed = added | removed
+    if not changed.any():
+        return []
+    cell = max(1, int(round(p.group_pt * dpi / 72.0 / 3)))  # a few cells per grouping distance
+    h, w = changed.shape
+    gh, gw = -(-h // cell), -(-w // cell)
+    padded = np.zeros((gh * cell, gw * cell), np.uint8)
+    padded[:h, :w] = changed
+    grid = padded.reshape(gh, cell, gw, cell).max(axis=(1, 3))
+    reach = max(1, int(round(p.group_pt * dpi / 72.0 / cell)))
+    grown = cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
+    n, labels = cv2.connectedComponents(grown, connectivity=8)
+    regions: list[Region] = []
+    for label in range(1, n):
+        gys, gxs = np.nonzero(labels == label)
+        gy0, gy1, gx0, gx1 = gys.min(), gys.max() + 1, gxs.min(), gxs.max() + 1
+        sel = (labels[gy0:gy1, gx0:gx1] == label) & (grid[gy0:gy1, gx0:gx1] > 0)
+        py0, px0 = gy0 * cell, gx0 * cell
+        py1, px1 = min(h, gy1 * cell), min(w, gx1 * cell)
+        cell_mask = np.kron(sel, np.ones((cell, cell), bool))[: py1 - py0, : px1 - px0]
+        a = added[py0:py1, px0:px1] & cell_mask
+        r = removed[py0:py1, px0:px1] & cell_mask
+        na, nr = int(a.sum()), int(r.sum())
+        if na + nr < p.min_region_px:
+            continue
+        ys, xs = np.nonzero(a | r)
+        regions.append(Region((px0 + int(xs.min()), py0 + int(ys.min()), px0 + int(xs.max()) + 1, py0 + int(ys.max()) + 1),
+                              na, nr))
+    return merge_nearby(regions, p.group_pt * dpi / 72.0)
+
+
+def merge_nearby(regions: list[Region], gap_px: float) -> list[Region]:
+    """Merge regions whose boxes overlap or nearly touch (the coarse grid can split one change)."""
+    merged = True
+    regions = list(regions)
+    while merged:
+        merged = False
+        out: list[Region] = []
+        for r in sorted(regions, key=lambda r: (r.box_px[1], r.box_px[0])):
+            for i, o in enumerate(out):
+                if _box_gap(r.box_px, o.box_px) <= gap_px * 0.5:
+                    out[i] = Region((min(r.box_px[0], o.box_px[0]), min(r.box_px[1], o.box_px[1]),
+                                     max(r.box_px[2], o.box_px[2]), max(r.box_px[3], o.box_px[3])),
+                                    r.added_px + o.added_px, r.removed_px + o.removed_px)
+                    merged = True
+                    break
+            else:
+                out.append(r)
+        regions = out
+    return regions
+
+
+def _box_gap(a: tuple, b: tuple) -> float:
+    dx = max(0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0, max(a[1], b[1]) - min(a[3], b[3]))
+    return max(dx, dy)
+
+
+def kind_of(added_px: int, removed_px: int) -> str:
+    total = added_px + removed_px
+    if total == 0:
+        return "modified"
+    if removed_px < 0.1 * total:
+        return "added"
+    if added_px < 0.1 * total:
+        return "removed"
+    return "modified"
+
+
+def regions_to_changes(regions: list[Region], dpi: float) -> list[Change]:
+    """Regions in pixels to changes in points, largest first."""
+    k = 72.0 / dpi
+    changes = [
+        Change(
+            kind=kind_of(r.added_px, r.removed_px),
+            bbox=(r.box_px[0] * k, r.box_px[1] * k, r.box_px[2] * k, r.box_px[3] * k),
+            area=(r.added_px + r.removed_px) * k * k,
+            added_px=r.added_px,
+            removed_px=r.removed_px,
+        )
+        for r in regions
+    ]
+    changes.sort(key=lambda c: (round(c.bbox[1] / 72), c.bbox[0]))  # reading order, by inch bands
+    return changes

@@ -1,0 +1,246 @@
+"""Open drawing files safely: triage into pages, page sizes, text-layer words, grayscale renders.
+
+A drawing set is a PDF, an image (PNG, JPEG, TIFF) or a folder of them. Every problem a user can cause
+(corrupt, truncated, encrypted, empty, not a drawing, too large) becomes a BadInputError subclass that
+names the file and page and says what to do.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pymupdf
+
+from buildtrace_desktop.errors import (
+    BadInputError,
+    CorruptFileError,
+    EmptyDocumentError,
+    EncryptedFileError,
+    PageTooLargeError,
+    UnsupportedFileError,
+)
+from buildtrace_desktop.processing.types import Box, CompareSettings, PageRef, Word
+
+PDF_SUFFIXES = {".pdf"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+MIN_DPI = 20.0
+MAX_PAGE_POINTS = 14400.0  # 200 in: the PDF limit for a page side
+
+# MuPDF prints repair warnings for damaged files on stderr; we report problems ourselves.
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+
+def list_pages(paths: list[str | os.PathLike], password: str | None = None) -> list[PageRef]:
+    """Expand files and folders into the pages of one drawing set, in order. Checks every file opens."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in PDF_SUFFIXES | IMAGE_SUFFIXES)
+            if not found:
+                raise EmptyDocumentError(f"{path}: the folder holds no PDF or image files (PDF, PNG, JPEG, TIFF).")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise BadInputError(f"{path}: no such file or folder.")
+    pages: list[PageRef] = []
+    for path in files:
+        kind = file_kind(path)
+        with open_document(path, password) as doc:
+            for index in range(doc.page_count):
+                pages.append(PageRef(str(path.resolve()), index, len(pages), kind))
+    return pages
+
+
+def file_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        return "pdf"
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    raise UnsupportedFileError(
+        f"{path}: not a PDF or an image (PNG, JPEG, TIFF). Export the drawings to PDF and import that."
+    )
+
+
+@contextlib.contextmanager
+def open_document(path: str | Path, password: str | None = None) -> Iterator[pymupdf.Document]:
+    """Open a PDF or image as a MuPDF document, turning every failure into a clear BadInputError."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise EmptyDocumentError(f"{path}: the file is empty (0 bytes). Copy it again from its source.")
+    try:
+        doc = pymupdf.open(path)
+    except Exception as exc:  # MuPDF raises several types for damaged files
+        raise CorruptFileError(
+            f"{path}: cannot be read as a {'PDF' if file_kind(path) == 'pdf' else 'image'} ({exc}). "
+            "The file is damaged or truncated: download or export it again."
+        ) from exc
+    try:
+        if doc.needs_pass:
+            if not password:
+                raise EncryptedFileError(
+                    f"{path}: the PDF is password-protected. Give the password with --password "
+                    "(or in the import dialog), or ask the sender for an unprotected copy."
+                )
+            if not doc.authenticate(password):
+                raise EncryptedFileError(f"{path}: the password given does not open this PDF.")
+        if doc.page_count == 0:
+            raise EmptyDocumentError(f"{path}: the document has no pages.")
+        if doc.is_pdf and doc.is_repaired:
+            # Truncated or damaged files are 'repaired' by MuPDF; a repaired file with unreadable pages
+            # is caught per page below, a readable one is fine to use.
+            pass
+        yield doc
+    finally:
+        doc.close()
+
+
+@dataclass
+class OpenPage:
+    """One page, open for rendering and text extraction. Use through `open_page`."""
+
+    ref: PageRef
+    doc: pymupdf.Document
+    page: pymupdf.Page
+    size: tuple[float, float]  # points, rotation applied
+    has_text: bool
+    is_scan: bool
+    image_dpi: float | None  # native resolution of an image page (or of a single full-page scan image)
+
+    def render_gray(self, dpi: float, clip: Box | None = None) -> np.ndarray:
+        """Render the page (or `clip`, in points) to an 8-bit gray array at `dpi`."""
+        zoom = dpi / 72.0
+        kwargs = {"matrix": pymupdf.Matrix(zoom, zoom), "colorspace": pymupdf.csGRAY, "alpha": False}
+        if clip is not None:
+            kwargs["clip"] = pymupdf.Rect(*clip)
+        try:
+            pix = self.page.get_pixmap(**kwargs)
+        except Exception as exc:
+            raise CorruptFileError(
+                f"{self.ref.path}, page {self.ref.page_index + 1}: cannot be rendered ({exc}). "
+                "The page is damaged: export it again."
+            ) from exc
+        return pixmap_to_gray(pix)
+
+    def words(self, clip: Box | None = None) -> list[Word]:
+        """Words of the text layer (empty for scans), boxes in points, in reading order."""
+        if not self.has_text:
+            return []
+        rect = pymupdf.Rect(*clip) if clip is not None else None
+        raw = self.page.get_text("words", clip=rect, sort=True)
+        return [Word((w[0], w[1], w[2], w[3]), w[4]) for w in raw if w[4].strip()]
+
+    def text_dict(self, clip: Box | None = None) -> dict:
+        rect = pymupdf.Rect(*clip) if clip is not None else None
+        # TEXTFLAGS_TEXT leaves images out: with them, 'dict' takes seconds on pages with logos.
+        return self.page.get_text("dict", clip=rect, flags=pymupdf.TEXTFLAGS_TEXT)
+
+
+def pixmap_to_gray(pix: pymupdf.Pixmap) -> np.ndarray:
+    """Copy a pixmap's samples into a gray array (the pixmap's buffer dies with it, so always copy)."""
+    arr = np.frombuffer(pix.samples_mv, dtype=np.uint8).reshape(pix.height, pix.stride)
+    if pix.n != 1:
+        arr = arr[:, : pix.width * pix.n].reshape(pix.height, pix.width, pix.n)
+        return arr[:, :, :3].mean(axis=2).astype(np.uint8)
+    return arr[:, : pix.width].copy()
+
+
+@contextlib.contextmanager
+def open_page(ref: PageRef, settings: CompareSettings) -> Iterator[OpenPage]:
+    with open_document(ref.path, settings.password) as doc:
+        try:
+            page = doc[ref.page_index]
+        except Exception as exc:
+            raise CorruptFileError(
+                f"{ref.path}, page {ref.page_index + 1}: cannot be read ({exc}). Export the set again."
+            ) from exc
+        if ref.kind == "image":
+            yield _image_page(ref, doc, page)
+        else:
+            yield _pdf_page(ref, doc, page)
+
+
+def _pdf_page(ref: PageRef, doc: pymupdf.Document, page: pymupdf.Page) -> OpenPage:
+    width, height = page.rect.width, page.rect.height
+    if width <= 1 or height <= 1:
+        raise BadInputError(f"{ref.path}, page {ref.page_index + 1}: the page has no size ({width} x {height} pt).")
+    try:
+        text = page.get_text("text")
+    except Exception as exc:
+        raise CorruptFileError(
+            f"{ref.path}, page {ref.page_index + 1}: the page content is damaged ({exc})."
+        ) from exc
+    has_text = len(text.strip()) >= 20
+    image_dpi = None
+    is_scan = False
+    if not has_text:
+        # A page without text whose largest image covers most of it is a scan.
+        infos = page.get_image_info()
+        page_area = width * height
+        for info in infos:
+            x0, y0, x1, y1 = info["bbox"]
+            if (x1 - x0) * (y1 - y0) >= 0.6 * page_area:
+                is_scan = True
+                image_dpi = info["width"] * 72.0 / max(1e-6, x1 - x0)
+                break
+    return OpenPage(ref, doc, page, (width, height), has_text, is_scan, image_dpi)
+
+
+def _image_page(ref: PageRef, doc: pymupdf.Document, page: pymupdf.Page) -> OpenPage:
+    width_px, height_px, dpi = image_info(ref.path)
+    size = (width_px * 72.0 / dpi, height_px * 72.0 / dpi)
+    return _ImagePage(ref, doc, page, size, False, True, dpi)
+
+
+class _ImagePage(OpenPage):
+    """An image page. MuPDF sizes it by a 96 dpi default when untagged; the report format says 72
+    (1 px = 1 pt), so our points and MuPDF's differ by a scale that render_gray undoes."""
+
+    def render_gray(self, dpi: float, clip: Box | None = None) -> np.ndarray:
+        scale = self.page.rect.width / self.size[0]  # MuPDF points per our point
+        if clip is not None:
+            clip = (clip[0] * scale, clip[1] * scale, clip[2] * scale, clip[3] * scale)
+        return OpenPage.render_gray(self, dpi / scale, clip)
+
+
+def image_info(path: str | Path) -> tuple[int, int, float]:
+    """Width and height in pixels and the image's own dpi tag, or 72 when it has none (REPORT_FORMAT.md)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            dpi = im.info.get("dpi")
+            width, height = im.size
+    except Exception as exc:
+        raise CorruptFileError(f"{path}: cannot be read as an image ({exc}). Export it again.") from exc
+    return width, height, float(dpi[0]) if dpi and float(dpi[0]) > 1 else 72.0
+
+
+def choose_dpi(sizes: list[tuple[float, float]], settings: CompareSettings) -> float:
+    """The render DPI for a pair: the asked DPI, lowered so no page exceeds `settings.max_pixels`."""
+    dpi = settings.dpi
+    for width, height in sizes:
+        if max(width, height) > MAX_PAGE_POINTS * 1.01:
+            raise PageTooLargeError(
+                f"a page of {width / 72:.0f} x {height / 72:.0f} in is larger than PDF allows (200 in)."
+            )
+        pixels = (width * dpi / 72.0) * (height * dpi / 72.0)
+        if pixels > settings.max_pixels:
+            dpi = math.floor(dpi * math.sqrt(settings.max_pixels / pixels))
+    if dpi < MIN_DPI:
+        raise PageTooLargeError(
+            f"the page is too large to compare within the pixel limit ({settings.max_pixels / 1e6:.0f} MP)."
+        )
+    return float(dpi)

@@ -1,0 +1,114 @@
+"""The comparison engine as a table of contents: small named stages, each pure.
+
+    pages = list_pages(paths)                    # triage: files -> pages, bad input raises
+    infos = [read_sheet(p, settings) ...]        # "ocr" stage, per page
+    matches = match_sheets(old_infos, new_infos) # by number, then title, then looks
+    result = compare_pair(old, new, settings)    # "diff" stage, per matched pair: align, diff, text, overlay
+    build_report(...) / write_outputs(...)       # report.json, changes.csv, PNGs, report.pdf
+
+The job layer (jobs/) runs these and persists what they return; the CLI and GUI call the job layer.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from buildtrace_desktop.processing import align, diff, documents, overlay, sheets, textdiff
+from buildtrace_desktop.processing.types import CompareSettings, PageRef, PairResult, SheetInfo, SheetMatch
+
+list_pages = documents.list_pages
+match_sheets = sheets.match_sheets
+
+
+def read_sheet(page: PageRef, settings: CompareSettings) -> SheetInfo:
+    """Sheet number, title, page size and a thumbnail of one page (Tesseract on the title block for scans)."""
+    return sheets.read_sheet(page, settings)
+
+
+def compare_pair(
+    old: PageRef,
+    new: PageRef,
+    settings: CompareSettings,
+    out_dir: str | Path | None = None,
+    name: str | None = None,
+) -> PairResult:
+    """Align, diff and text-diff one sheet pair. With `out_dir`, also write `<name>_overlay.png` and
+    `<name>_side_by_side.png` there. Holds one pair of page images in memory at a time."""
+    started = time.perf_counter()
+    with documents.open_page(old, settings) as old_page, documents.open_page(new, settings) as new_page:
+        dpi = documents.choose_dpi([old_page.size, new_page.size], settings)
+        old_img = old_page.render_gray(dpi)
+        new_img = new_page.render_gray(dpi)
+        alignment, old_aligned = align.align_pages(old_img, new_img, dpi, old_page, new_page, settings)
+        regions = diff.diff_images(old_aligned, new_img, dpi, scanned=old_page.is_scan or new_page.is_scan)
+        changes = diff.regions_to_changes(regions, dpi)
+        text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
+        result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)
+        if alignment.confidence < settings.min_confidence:
+            result.warnings.append(
+                f"low-confidence alignment ({alignment.confidence:.2f}, {alignment.method}): "
+                "check the overlay before trusting these changes"
+            )
+        if out_dir is not None:
+            stem = Path(out_dir) / (name or f"sheet_{new.set_index + 1:03d}")
+            result.overlay_png, result.side_by_side_png = overlay.write_pair_images(
+                old_aligned, new_img, changes, dpi, settings, stem
+            )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def sheet_matches_summary(matches: list[SheetMatch]) -> dict[str, int]:
+    out = {"matched": 0, "added": 0, "removed": 0, "renumbered": 0}
+    for m in matches:
+        out[m.status] += 1
+        out["renumbered"] += int(m.renumbered)
+    return out
+
+
+def compare_sets(
+    old_paths: list[str],
+    new_paths: list[str],
+    settings: CompareSettings,
+    out_dir: str | Path,
+    progress=None,
+) -> dict:
+    """The whole engine in one process, no database: for benchmarks and the engine's own tests.
+
+    The CLI and the GUI go through the job layer instead, which runs the same stages, persists them and
+    resumes after a crash.
+    """
+    from buildtrace_desktop.processing import report as report_mod
+    from buildtrace_desktop.processing.types import sha256_file
+
+    old_pages = list_pages(old_paths, settings.password)
+    new_pages = list_pages(new_paths, settings.password)
+    old_infos = [read_sheet(p, settings) for p in old_pages]
+    new_infos = [read_sheet(p, settings) for p in new_pages]
+    matches = match_sheets(old_infos, new_infos)
+    results = {}
+    for m in matches:
+        if m.status != "matched":
+            continue
+        name = _pair_name(new_infos[m.new_index])
+        results[(m.old_index, m.new_index)] = compare_pair(old_pages[m.old_index], new_pages[m.new_index],
+                                                           settings, out_dir, name)
+        if progress:
+            progress(m, results[(m.old_index, m.new_index)])
+
+    def set_meta(paths: list[str], pages: list[PageRef]) -> dict:
+        first = Path(paths[0])
+        return {"path": str(first), "sha256": sha256_file(first) if first.is_file() else None, "pages": len(pages)}
+
+    report = report_mod.build_report(set_meta(old_paths, old_pages), set_meta(new_paths, new_pages),
+                                     old_infos, new_infos, matches, results)
+    report_mod.write_outputs(out_dir, report, results)
+    return report
+
+
+def _pair_name(info: SheetInfo) -> str:
+    """File stem for a pair's pictures: the sheet number where there is one, safe for every OS."""
+    import re
+
+    label = info.sheet_number or f"page{info.set_index + 1:03d}"
+    return f"{info.set_index + 1:03d}_" + re.sub(r"[^A-Za-z0-9._-]+", "_", label)

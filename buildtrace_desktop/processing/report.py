@@ -1,0 +1,237 @@
+"""The comparison report: report.json (eval/REPORT_FORMAT.md), changes.csv, report.pdf and the PNGs.
+
+Everything is written to temporary names and renamed at the end, so a failed or interrupted run never
+leaves a partial report.json behind.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pymupdf
+
+from buildtrace_desktop.processing.types import PairResult, SheetInfo, SheetMatch
+
+FORMAT = "buildtrace-report/1"
+
+
+def build_report(
+    old_set: dict,
+    new_set: dict,
+    old_infos: list[SheetInfo],
+    new_infos: list[SheetInfo],
+    matches: list[SheetMatch],
+    results: dict[tuple[int | None, int | None], PairResult],
+    summary: dict | None = None,
+) -> dict:
+    """The report dict. Sheets in new-set order, removed sheets after them."""
+    old_by = {s.set_index: s for s in old_infos}
+    new_by = {s.set_index: s for s in new_infos}
+    sheets = []
+    for m in sorted(matches, key=lambda m: (m.new_index is None, m.new_index or 0, m.old_index or 0)):
+        info = new_by[m.new_index] if m.new_index is not None else old_by[m.old_index]
+        old_info = old_by.get(m.old_index) if m.old_index is not None else None
+        entry = {
+            "sheet_number": info.sheet_number,
+            "title": info.title,
+            "status": m.status,
+            "old_page": m.old_index,
+            "new_page": m.new_index,
+            "page_size": [round(info.page_size[0], 2), round(info.page_size[1], 2)],
+            "match_method": m.method,
+            "renumbered": m.renumbered,
+            "old_sheet_number": old_info.sheet_number if old_info else None,
+            "number_source": info.number_source,
+        }
+        result = results.get((m.old_index, m.new_index))
+        if m.status == "matched" and result is not None:
+            entry["alignment"] = {"matrix": result.alignment.matrix, "confidence": result.alignment.confidence,
+                                  "method": result.alignment.method}
+            entry["dpi"] = result.dpi
+            entry["text_source"] = result.text_source
+            entry["warnings"] = list(result.warnings)
+            entry["overlay_png"] = Path(result.overlay_png).name if result.overlay_png else None
+            entry["side_by_side_png"] = Path(result.side_by_side_png).name if result.side_by_side_png else None
+            entry["changes"] = [
+                {"id": i, "kind": c.kind, "bbox": [round(v, 2) for v in c.bbox], "area": round(c.area, 2),
+                 "text_removed": c.text_removed, "text_added": c.text_added}
+                for i, c in enumerate(result.changes, start=1)
+            ]
+        elif m.status == "matched":
+            entry["changes"] = []
+            entry["warnings"] = ["not compared (the comparison of this pair failed)"]
+        else:
+            entry["changes"] = []
+        sheets.append(entry)
+    report = {"format": FORMAT, "old": old_set, "new": new_set, "sheets": sheets, "totals": totals(sheets)}
+    if summary:
+        report["summary"] = summary
+    return report
+
+
+def totals(sheets: list[dict]) -> dict:
+    out = {"matched": 0, "added": 0, "removed": 0, "renumbered": 0, "changes": 0,
+           "changes_added": 0, "changes_removed": 0, "changes_modified": 0, "warnings": 0}
+    for s in sheets:
+        out[s["status"]] += 1
+        out["renumbered"] += int(bool(s.get("renumbered")))
+        out["warnings"] += len(s.get("warnings") or [])
+        for c in s.get("changes", []):
+            out["changes"] += 1
+            out[f"changes_{c['kind']}"] += 1
+    return out
+
+
+def sheet_label(sheet: dict) -> str:
+    page = sheet["new_page"] if sheet["new_page"] is not None else sheet["old_page"]
+    return sheet.get("sheet_number") or f"page {page + 1}"
+
+
+def changes_csv(report: dict, review: dict[tuple[int, int], tuple[str, str]] | None = None) -> str:
+    """One row per change. `review` maps (sheet row, change id) to (status, note) when known."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["sheet", "title", "change", "kind", "x0", "y0", "x1", "y1", "text_removed", "text_added",
+                     "review_status", "note"])
+    for si, sheet in enumerate(report["sheets"]):
+        for c in sheet.get("changes", []):
+            status, note = (review or {}).get((si, c["id"]), (c.get("review_status", "open"), c.get("note", "")))
+            writer.writerow([sheet_label(sheet), sheet.get("title") or "", c["id"], c["kind"], *c["bbox"],
+                             " ".join(c["text_removed"]), " ".join(c["text_added"]), status, note or ""])
+    return buf.getvalue()
+
+
+def write_outputs(out_dir: str | Path, report: dict, results: dict | None = None, image_dir: str | Path | None = None) -> None:
+    """Write report.json, changes.csv, the pair PNGs and report.pdf into `out_dir`, report.json last.
+
+    PNG paths in `results` (PairResult.overlay_png / side_by_side_png) are copied in unless they already
+    live in `out_dir`; `image_dir` is where to find them by the names in the report otherwise.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for sheet in report["sheets"]:
+        for key in ("overlay_png", "side_by_side_png"):
+            name = sheet.get(key)
+            if not name:
+                continue
+            source = _find_png(name, sheet, key, results, image_dir)
+            if source and source.resolve() != (out / name).resolve():
+                tmp = out / (name + ".part")
+                shutil.copyfile(source, tmp)
+                os.replace(tmp, out / name)
+    atomic_write_text(out / "changes.csv", changes_csv(report))
+    write_pdf(out / "report.pdf", report, out)
+    atomic_write_text(out / "report.json", json.dumps(report, indent=1, ensure_ascii=False))
+
+
+def _find_png(name: str, sheet: dict, key: str, results: dict | None, image_dir) -> Path | None:
+    result = (results or {}).get((sheet["old_page"], sheet["new_page"]))
+    attr = "overlay_png" if key == "overlay_png" else "side_by_side_png"
+    if result is not None and getattr(result, attr):
+        return Path(getattr(result, attr))
+    if image_dir is not None and (Path(image_dir) / name).exists():
+        return Path(image_dir) / name
+    return None
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- PDF -----------------------------------------------------------------------------------------------
+
+PAGE_W, PAGE_H = 1224.0, 792.0  # 17 x 11 in landscape
+MARGIN = 36.0
+
+
+def write_pdf(path: Path, report: dict, image_dir: Path) -> None:
+    doc = pymupdf.open()
+    _cover_page(doc, report)
+    for sheet in report["sheets"]:
+        if sheet.get("changes") or sheet.get("warnings"):
+            _sheet_page(doc, sheet, image_dir)
+    tmp = path.with_name("." + path.name + ".part")
+    doc.save(tmp, garbage=3, deflate=True)
+    doc.close()
+    os.replace(tmp, path)
+
+
+def _text(page: pymupdf.Page, x: float, y: float, text: str, size: float = 9, bold: bool = False,
+          color: tuple = (0, 0, 0)) -> None:
+    page.insert_text((x, y), text, fontsize=size, fontname="hebo" if bold else "helv", color=color)
+
+
+def _cover_page(doc: pymupdf.Document, report: dict) -> None:
+    page = doc.new_page(width=PAGE_W, height=PAGE_H)
+    t = report["totals"]
+    _text(page, MARGIN, MARGIN + 14, "BuildTrace comparison report", 20, bold=True)
+    _text(page, MARGIN, MARGIN + 38, f"Old: {Path(report['old']['path']).name}  ({report['old']['pages']} pages)", 10)
+    _text(page, MARGIN, MARGIN + 52, f"New: {Path(report['new']['path']).name}  ({report['new']['pages']} pages)", 10)
+    _text(page, MARGIN, MARGIN + 70,
+          f"{t['matched']} matched, {t['added']} added, {t['removed']} removed, {t['renumbered']} renumbered sheets; "
+          f"{t['changes']} changes ({t['changes_added']} added, {t['changes_removed']} removed, "
+          f"{t['changes_modified']} modified)", 10)
+    y = MARGIN + 100
+    cols = [MARGIN, MARGIN + 90, MARGIN + 520, MARGIN + 610, MARGIN + 680, MARGIN + 760]
+    for x, head in zip(cols, ["Sheet", "Title", "Status", "Changes", "Align.", "Notes"], strict=True):
+        _text(page, x, y, head, 9, bold=True)
+    y += 14
+    for sheet in report["sheets"]:
+        if y > PAGE_H - MARGIN:
+            page = doc.new_page(width=PAGE_W, height=PAGE_H)
+            y = MARGIN + 14
+        conf = sheet.get("alignment", {}).get("confidence")
+        notes = "; ".join(sheet.get("warnings") or [])
+        if sheet.get("renumbered"):
+            notes = f"renumbered from {sheet.get('old_sheet_number')}. " + notes
+        row = [sheet_label(sheet), (sheet.get("title") or "")[:80], sheet["status"], str(len(sheet.get("changes", []))),
+               f"{conf:.2f}" if conf is not None else "", notes[:90]]
+        for x, cell in zip(cols, row, strict=True):
+            _text(page, x, y, cell, 8.5)
+        y += 12
+    summary = report.get("summary")
+    if summary and summary.get("text"):
+        y += 16
+        _text(page, MARGIN, y, f"Summary ({summary.get('source', 'offline')})", 11, bold=True)
+        rect = pymupdf.Rect(MARGIN, y + 6, PAGE_W - MARGIN, PAGE_H - MARGIN)
+        page.insert_textbox(rect, summary["text"], fontsize=8.5, fontname="helv")
+
+
+def _sheet_page(doc: pymupdf.Document, sheet: dict, image_dir: Path) -> None:
+    page = doc.new_page(width=PAGE_W, height=PAGE_H)
+    _text(page, MARGIN, MARGIN + 12, f"{sheet_label(sheet)}  {sheet.get('title') or ''}", 14, bold=True)
+    list_x = PAGE_W - MARGIN - 300
+    image_rect = pymupdf.Rect(MARGIN, MARGIN + 24, list_x - 12, PAGE_H - MARGIN)
+    png = image_dir / sheet["overlay_png"] if sheet.get("overlay_png") else None
+    if png and png.exists():
+        page.insert_image(image_rect, filename=str(png), keep_proportion=True)
+    y = MARGIN + 34
+    for w in sheet.get("warnings") or []:
+        page.insert_textbox(pymupdf.Rect(list_x, y - 9, PAGE_W - MARGIN, y + 30), "Warning: " + w, fontsize=8,
+                            color=(0.8, 0.2, 0))
+        y += 34
+    for c in sheet.get("changes", []):
+        if y > PAGE_H - MARGIN:
+            break
+        text = ""
+        if c["text_removed"]:
+            text += " - " + " ".join(c["text_removed"])
+        if c["text_added"]:
+            text += " + " + " ".join(c["text_added"])
+        x0, y0 = c["bbox"][0] / 72, c["bbox"][1] / 72
+        line = f"{c['id']}. {c['kind']} at ({x0:.1f} in, {y0:.1f} in){text}"
+        page.insert_textbox(pymupdf.Rect(list_x, y - 9, PAGE_W - MARGIN, y + 20), line[:160], fontsize=8)
+        y += 22 if len(line) > 60 else 12

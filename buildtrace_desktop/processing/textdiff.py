@@ -1,0 +1,146 @@
+"""The words each change removed and added: old words versus new words inside the change's box.
+
+Words come from the text layer where a page has one, from Tesseract on a crop otherwise. The old page's
+words are mapped into new-page points through the alignment first.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from buildtrace_desktop.processing import align, ocr
+from buildtrace_desktop.processing.documents import OpenPage
+from buildtrace_desktop.processing.types import Alignment, Box, Change, CompareSettings, Word
+
+MARGIN_PT = 2.0  # a word whose box reaches into the change by this much belongs to it
+OCR_DPI = 300.0  # Tesseract reads small drawing text far better at 300 dpi than at 150
+OCR_PAD_PT = 6.0
+
+
+def attach_text(
+    changes: list[Change],
+    old_page: OpenPage,
+    new_page: OpenPage,
+    alignment: Alignment,
+    new_img: np.ndarray,
+    dpi: float,
+    settings: CompareSettings,
+) -> str:
+    """Fill text_removed / text_added of every change. Returns the text source used."""
+    if not changes:
+        return "none"
+    sources = set()
+    old_words = _mapped_words(old_page.words(), alignment.matrix) if old_page.has_text else None
+    new_words = new_page.words() if new_page.has_text else None
+    for change in changes:
+        box = _grow(change.bbox, MARGIN_PT)
+        if old_words is not None:
+            before = _words_in(old_words, box)
+            sources.add("text")
+        elif settings.ocr:
+            inverse = align.invert(alignment.matrix)
+            before = _mapped_words(_ocr_box(old_page, _map_box(box, inverse), pad=OCR_PAD_PT), alignment.matrix)
+            before = _words_in(before, box)
+            sources.add("ocr")
+        else:
+            before = []
+        if new_words is not None:
+            after = _words_in(new_words, box)
+            sources.add("text")
+        elif settings.ocr:
+            after = _words_in(_ocr_box(new_page, box, pad=OCR_PAD_PT), box)
+            sources.add("ocr")
+        else:
+            after = []
+        fuzzy = "ocr" in sources
+        change.text_removed, change.text_added = word_diff([w.text for w in before], [w.text for w in after], fuzzy)
+    return "mixed" if len(sources) > 1 else (sources.pop() if sources else "none")
+
+
+def word_diff(before: list[str], after: list[str], fuzzy: bool = False) -> tuple[list[str], list[str]]:
+    """Words only in `before` (removed) and only in `after` (added), as multisets, in reading order.
+
+    With `fuzzy` (one side read by OCR), a word that nearly matches one on the other side (one slip in
+    four letters) counts as unchanged, so OCR noise does not show up as edits.
+    """
+    left = Counter(before)
+    right = Counter(after)
+    common = left & right
+    removed = _subtract(before, common)
+    added = _subtract(after, common)
+    if fuzzy and removed and added:
+        removed, added = _drop_near_matches(removed, added)
+    return removed, added
+
+
+def _subtract(words: list[str], common: Counter) -> list[str]:
+    left = Counter(common)
+    out = []
+    for w in words:
+        if left[w] > 0:
+            left[w] -= 1
+        else:
+            out.append(w)
+    return out
+
+
+def _drop_near_matches(removed: list[str], added: list[str]) -> tuple[list[str], list[str]]:
+    added = list(added)
+    kept_removed = []
+    for r in removed:
+        match = next((a for a in added if len(r) >= 4 and _similar(r, a) >= 0.8), None)
+        if match is None:
+            kept_removed.append(r)
+        else:
+            added.remove(match)
+    return kept_removed, added
+
+
+def _similar(a: str, b: str) -> float:
+    return SequenceMatcher(None, a.upper(), b.upper()).ratio()
+
+
+def _grow(b: Box, d: float) -> Box:
+    return (b[0] - d, b[1] - d, b[2] + d, b[3] + d)
+
+
+def _words_in(words: list[Word], box: Box) -> list[Word]:
+    """Words at least half inside `box`."""
+    out = []
+    for w in words:
+        ix = max(0.0, min(w.box[2], box[2]) - max(w.box[0], box[0]))
+        iy = max(0.0, min(w.box[3], box[3]) - max(w.box[1], box[1]))
+        area = max(1e-6, (w.box[2] - w.box[0]) * (w.box[3] - w.box[1]))
+        if ix * iy >= 0.5 * area:
+            out.append(w)
+    return out
+
+
+def _map_box(box: Box, m) -> Box:
+    corners = [align.apply(m, x, y) for x, y in ((box[0], box[1]), (box[2], box[1]), (box[0], box[3]), (box[2], box[3]))]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _mapped_words(words: list[Word], m) -> list[Word]:
+    a = np.asarray(m, float)
+    if np.allclose(a, [[1, 0, 0], [0, 1, 0]]):
+        return words
+    return [Word(_map_box(w.box, a), w.text) for w in words]
+
+
+def _ocr_box(page: OpenPage, box: Box, pad: float) -> list[Word]:
+    """OCR a region of a page; words in page points."""
+    width, height = page.size
+    clip = (max(0.0, box[0] - pad), max(0.0, box[1] - pad), min(width, box[2] + pad), min(height, box[3] + pad))
+    if clip[2] - clip[0] < 2 or clip[3] - clip[1] < 2:
+        return []
+    gray = page.render_gray(OCR_DPI, clip)
+    k = 72.0 / OCR_DPI
+    words = []
+    for w, _conf in ocr.ocr_words(gray, psm=11, min_conf=40):
+        words.append(Word((clip[0] + w.box[0] * k, clip[1] + w.box[1] * k, clip[0] + w.box[2] * k, clip[1] + w.box[3] * k),
+                          w.text))
+    return words

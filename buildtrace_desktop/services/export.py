@@ -1,0 +1,104 @@
+"""Export a stored comparison: rebuild the engine's objects from the database rows and write the report.
+
+Writes into `out_dir`: report.json (REPORT_FORMAT.md, plus review status and note per change),
+changes.csv (with review status), the overlay and side-by-side PNGs, report.pdf.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from buildtrace_desktop.db.models import ChangeRow, Comparison, SetFile, Sheet, SheetPair
+from buildtrace_desktop.errors import BadInputError
+from buildtrace_desktop.jobs.stages import pair_result_from_rows, sheet_info
+from buildtrace_desktop.processing.types import PairResult, SheetInfo, SheetMatch
+from buildtrace_desktop.services.app import AppContext
+
+
+def export_comparison(app: AppContext, comparison_id: int, out_dir: str | Path,
+                      summary: dict | None = None) -> Path:
+    """Write the comparison's report files into `out_dir`; return the path of report.json."""
+    from buildtrace_desktop.processing import report as report_mod  # late: pulls in PyMuPDF
+
+    report, results = build_comparison_report(app, comparison_id, summary)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    report_mod.write_outputs(out, report, results)
+    return out / "report.json"
+
+
+def build_comparison_report(app: AppContext, comparison_id: int,
+                            summary: dict | None = None) -> tuple[dict, dict[tuple[int | None, int | None], PairResult]]:
+    """The report dict (and the pair results it was built from) of a finished comparison."""
+    from buildtrace_desktop.processing.report import build_report
+
+    with app.db.read() as s:
+        comparison = s.get(Comparison, comparison_id)
+        if comparison is None:
+            raise BadInputError(f"There is no comparison with id {comparison_id}.")
+        if comparison.status != "done":
+            raise BadInputError(f"Comparison {comparison_id} is {comparison.status}, not finished: "
+                                "run or retry its job first.")
+        old_sheets = _sheets(s, comparison.old_set_id)
+        new_sheets = _sheets(s, comparison.new_set_id)
+        pairs = list(s.scalars(select(SheetPair).where(SheetPair.comparison_id == comparison_id)
+                               .order_by(SheetPair.ordinal)))
+        by_id = {sh.id: sh for sh in old_sheets + new_sheets}
+        matches, results, reviews = [], {}, {}
+        for pair in pairs:
+            old_index = by_id[pair.old_sheet_id].set_index if pair.old_sheet_id else None
+            new_index = by_id[pair.new_sheet_id].set_index if pair.new_sheet_id else None
+            matches.append(SheetMatch(pair.status, old_index, new_index, pair.match_method, pair.renumbered))
+            if pair.diff_state == "done":
+                changes = list(s.scalars(select(ChangeRow).where(ChangeRow.pair_id == pair.id)
+                                         .order_by(ChangeRow.ordinal)))
+                results[(old_index, new_index)] = pair_result_from_rows(pair, changes)
+                reviews[(old_index, new_index)] = changes
+        old_set = _set_descriptor(s, app, comparison.old_set_id, len(old_sheets))
+        new_set = _set_descriptor(s, app, comparison.new_set_id, len(new_sheets))
+        old_infos = [_info(sh) for sh in old_sheets]
+        new_infos = [_info(sh) for sh in new_sheets]
+    report = build_report(old_set, new_set, old_infos, new_infos, matches, results, summary)
+    report["comparison_id"] = comparison_id
+    report["warnings"] = list(comparison.warnings_json or [])
+    _add_reviews(report, reviews)
+    return report, results
+
+
+def _sheets(session: Session, set_id: int) -> list[Sheet]:
+    return list(session.scalars(select(Sheet).where(Sheet.set_id == set_id).order_by(Sheet.set_index)))
+
+
+def _info(sheet: Sheet) -> SheetInfo:
+    info = sheet_info(sheet)
+    info.thumbnail = None  # not needed in a report; keeps report building light
+    return info
+
+
+def _set_descriptor(session: Session, app: AppContext, set_id: int, pages: int) -> dict[str, Any]:
+    """{"path", "sha256", "pages"}: the file itself for a one-file set, else the files' common folder and a
+    hash of their hashes."""
+    files = list(session.scalars(select(SetFile).where(SetFile.set_id == set_id).order_by(SetFile.position)))
+    if len(files) == 1:
+        return {"path": files[0].original_path, "sha256": files[0].file_sha, "pages": pages}
+    paths = [f.original_path for f in files]
+    folder = os.path.commonpath(paths) if paths else ""
+    digest = hashlib.sha256("\n".join(f.file_sha for f in files).encode()).hexdigest()
+    return {"path": folder, "sha256": digest, "pages": pages}
+
+
+def _add_reviews(report: dict, reviews: dict[tuple[int | None, int | None], list[ChangeRow]]) -> None:
+    """Review status and note of each change, matched by order (the report keeps the engine's order)."""
+    for sheet in report["sheets"]:
+        rows = reviews.get((sheet["old_page"], sheet["new_page"]))
+        if not rows or len(rows) != len(sheet.get("changes", [])):
+            continue
+        for entry, row in zip(sheet["changes"], rows, strict=True):
+            entry["change_id"] = row.id
+            entry["review_status"] = row.review_status
+            entry["note"] = row.note or ""

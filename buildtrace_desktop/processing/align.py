@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from buildtrace_desktop.processing.documents import OpenPage
-from buildtrace_desktop.processing.types import Alignment, CompareSettings
+from buildtrace_desktop.processing.types import Alignment
 
 INK = 200  # gray below this is ink
 COARSE_WIDTH = 1600  # pixels: alignment is estimated on a copy about this wide
@@ -21,43 +21,56 @@ TEXT_MIN_PAIRS = 12
 
 
 def align_pages(
-    old_img: np.ndarray,
-    new_img: np.ndarray,
-    dpi: float,
     old_page: OpenPage,
     new_page: OpenPage,
-    settings: CompareSettings,
+    new_img: np.ndarray,
+    dpi: float,
 ) -> tuple[Alignment, np.ndarray]:
-    """Return the alignment (in points) and the old image warped into the new image's pixel frame."""
+    """Return the alignment (old points -> new points) and the old page rendered into the new image's
+    pixel frame through it."""
+    shape = new_img.shape
+    same_size = abs(old_page.size[0] - new_page.size[0]) < 0.5 and abs(old_page.size[1] - new_page.size[1]) < 0.5
+    old_img = old_page.render_gray(dpi) if same_size else old_page.render_gray_transformed(_identity(), dpi, shape)
     coarse = Coarse(old_img, new_img)
-    candidates: list[np.ndarray] = []
-    if old_img.shape == new_img.shape:
-        candidates.append(_identity())
-    if old_page.has_text and new_page.has_text:
+    best, best_score, method = _identity(), coarse.score(_identity(), dpi), "identity"
+    if best_score < 0.98 and old_page.has_text and new_page.has_text:
         text_matrix = estimate_from_text(old_page, new_page)
         if text_matrix is not None:
-            candidates.append(text_matrix)
-    best, best_score, method = None, -1.0, "failed"
-    for matrix in candidates:
-        score = coarse.score(matrix, dpi)
-        if score > best_score:
-            best, best_score = matrix, score
-            method = "identity" if _is_identity(matrix) else "text"
-    if best is None or best_score < 0.9:
+            score = coarse.score(text_matrix, dpi)
+            if score > best_score:
+                best, best_score, method = text_matrix, score, "text"
+    if best_score < 0.9:
         image_matrix = estimate_from_images(coarse, dpi)
         if image_matrix is not None:
             score = coarse.score(image_matrix, dpi)
             if score > best_score + 0.02:
                 best, best_score, method = image_matrix, score, "features"
-    if best is None:
-        best, method = _identity(), "failed"
-        best_score = coarse.score(best, dpi)
+    if method != "identity" and _is_identity(best):
+        method = "identity"
     if method == "identity":
-        aligned = old_img if old_img.shape == new_img.shape else warp_to(old_img, best, dpi, new_img.shape)
+        best = _identity()
+        aligned = old_img
     else:
-        aligned = warp_to(old_img, best, dpi, new_img.shape)
+        aligned = old_page.render_gray_transformed(best, dpi, shape)
     matrix = [[float(v) for v in row] for row in best]
     return Alignment(matrix, round(float(best_score), 4), method), aligned
+
+
+def valid_mask(old_size: tuple[float, float], m_pt, dpi: float, shape: tuple[int, int], margin_px: int) -> np.ndarray | None:
+    """Where the old page lands on the new canvas (shrunk by a margin), or None when it covers it all.
+
+    Ink outside it was cut off by the old page's edge, not added by the revision."""
+    s = dpi / 72.0
+    w, h = old_size
+    corners = np.array([apply(m_pt, x, y) for x, y in ((0, 0), (w, 0), (w, h), (0, h))]) * s
+    if corners[:, 0].min() <= 0 and corners[:, 1].min() <= 0 and corners[:, 0].max() >= shape[1] \
+            and corners[:, 1].max() >= shape[0]:
+        return None
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, np.round(corners).astype(np.int32), 1)
+    if margin_px > 0:
+        mask = cv2.erode(mask, np.ones((2 * margin_px + 1, 2 * margin_px + 1), np.uint8))
+    return mask
 
 
 def _identity() -> np.ndarray:

@@ -44,89 +44,106 @@ class Region:
     removed_px: int
 
 
-def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, scanned: bool = False) -> list[Region]:
-    """Change regions between `old` (already aligned to new) and `new`, both uint8 gray, same shape."""
+def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, scanned: bool = False,
+                valid: np.ndarray | None = None) -> list[Region]:
+    """Change regions between `old` (already aligned to new) and `new`, both uint8 gray, same shape.
+    `valid` (uint8 0/1) limits the diff to where the old page actually covers the new one."""
     if old.shape != new.shape:
         raise ValueError(f"images differ in shape: {old.shape} vs {new.shape}")
     p = params_for(dpi, scanned)
     added, removed = changed_ink(old, new, p)
+    if valid is not None:
+        added &= valid
+        removed &= valid
+    if scanned:
+        # Scan noise is everywhere: drop specks before grouping, or they would chain regions together.
+        # Vector pages have few; group_regions drops them per region, far cheaper than a full-page pass.
+        added = _drop_specks(added, p.min_blob_px)
+        removed = _drop_specks(removed, p.min_blob_px)
     return group_regions(added, removed, dpi, p)
 
 
+def _any_pool(mask01: np.ndarray, cell: int) -> np.ndarray:
+    """Max-pool a 0/1 uint8 mask by `cell` (<= 15): a cell is 1 when any pixel in it is."""
+    h, w = mask01.shape
+    size = (max(1, -(-w // cell)), max(1, -(-h // cell)))
+    # Area averaging of 0/255: one set pixel among cell*cell still rounds to >= 1.
+    return (cv2.resize(mask01 * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+
+
 def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.ndarray, np.ndarray]:
-    """Masks (uint8 0/1) of added and removed ink, computed only in tiles where the images differ."""
+    """Masks (uint8 0/1) of added and removed ink, computed only in tiles where the ink differs."""
     h, w = new.shape
-    added = np.zeros((h, w), np.uint8)
-    removed = np.zeros((h, w), np.uint8)
-    old_ink_all = old < p.ink
-    new_ink_all = new < p.ink
-    # Tiles whose ink differs at all (cheap: one XOR and a block reduce).
-    differs = np.logical_xor(old_ink_all, new_ink_all).view(np.uint8)
-    ty, tx = -(-h // TILE), -(-w // TILE)
-    padded = np.zeros((ty * TILE, tx * TILE), np.uint8)
-    padded[:h, :w] = differs
-    busy = padded.reshape(ty, TILE, tx, TILE).max(axis=(1, 3))
+    old_ink = cv2.compare(old, p.ink, cv2.CMP_LT) // 255
+    new_ink = cv2.compare(new, p.ink, cv2.CMP_LT) // 255
+    differs = cv2.bitwise_xor(old_ink, new_ink)
     r = p.tolerance_px
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    fine = _any_pool(differs, 16)
+    ty, tx = -(-h // TILE), -(-w // TILE)
+    step = TILE // 16
+    padded = np.zeros((ty * step, tx * step), np.uint8)
+    padded[: fine.shape[0], : fine.shape[1]] = fine
+    busy = padded.reshape(ty, step, tx, step).max(axis=(1, 3))
+    if busy.mean() > 0.5:  # scans differ everywhere: whole-image operations are faster than tiles
+        added = cv2.bitwise_and(new_ink, 1 - cv2.dilate(old_ink, kernel))
+        removed = cv2.bitwise_and(old_ink, 1 - cv2.dilate(new_ink, kernel))
+        return added, removed
+    added = np.zeros((h, w), np.uint8)
+    removed = np.zeros((h, w), np.uint8)
     for j, i in zip(*np.nonzero(busy), strict=True):
         y0, x0 = j * TILE, i * TILE
         y1, x1 = min(h, y0 + TILE), min(w, x0 + TILE)
         # Work on the tile plus a margin so dilation at its edge sees the neighbours' ink.
         ya, xa, yb, xb = max(0, y0 - r), max(0, x0 - r), min(h, y1 + r), min(w, x1 + r)
-        o = old_ink_all[ya:yb, xa:xb].view(np.uint8)
-        n = new_ink_all[ya:yb, xa:xb].view(np.uint8)
-        o_grown = cv2.dilate(o, kernel)
-        n_grown = cv2.dilate(n, kernel)
-        sl = (slice(y0 - ya, y0 - ya + (y1 - y0)), slice(x0 - xa, x0 - xa + (x1 - x0)))
-        added[y0:y1, x0:x1] = (n & (1 - o_grown))[sl]
-        removed[y0:y1, x0:x1] = (o & (1 - n_grown))[sl]
-    return _drop_specks(added, p.min_blob_px), _drop_specks(removed, p.min_blob_px)
+        o = old_ink[ya:yb, xa:xb]
+        n = new_ink[ya:yb, xa:xb]
+        sl = (slice(y0 - ya, y1 - ya), slice(x0 - xa, x1 - xa))
+        added[y0:y1, x0:x1] = (n & (1 - cv2.dilate(o, kernel)))[sl]
+        removed[y0:y1, x0:x1] = (o & (1 - cv2.dilate(n, kernel)))[sl]
+    return added, removed
 
 
 def _drop_specks(mask: np.ndarray, min_px: int) -> np.ndarray:
+    """Remove connected specks smaller than `min_px` pixels (anti-aliasing crumbs, scan noise)."""
     if min_px <= 1 or not mask.any():
         return mask
-    ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    sub = mask[y0:y1, x0:x1]
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     small = stats[:, cv2.CC_STAT_AREA] < min_px
     small[0] = False
     if small.any():
-        sub[small[labels]] = 0
+        mask = mask.copy()
+        mask[small[labels]] = 0
     return mask
 
 
 def group_regions(added: np.ndarray, removed: np.ndarray, dpi: float, p: DiffParams) -> list[Region]:
     """Group changed pixels closer than `p.group_pt` into regions, on a coarse grid for speed."""
-    changed = added | removed
-    if not changed.any():
+    changed = cv2.bitwise_or(added, removed)
+    if not cv2.countNonZero(changed):
         return []
-    cell = max(1, int(round(p.group_pt * dpi / 72.0 / 3)))  # a few cells per grouping distance
+    cell = min(15, max(1, int(round(p.group_pt * dpi / 72.0 / 3))))  # a few cells per grouping distance
     h, w = changed.shape
-    gh, gw = -(-h // cell), -(-w // cell)
-    padded = np.zeros((gh * cell, gw * cell), np.uint8)
-    padded[:h, :w] = changed
-    grid = padded.reshape(gh, cell, gw, cell).max(axis=(1, 3))
+    grid = _any_pool(changed, cell)
     reach = max(1, int(round(p.group_pt * dpi / 72.0 / cell)))
     grown = cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
-    n, labels = cv2.connectedComponents(grown, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
     regions: list[Region] = []
     for label in range(1, n):
-        gys, gxs = np.nonzero(labels == label)
-        gy0, gy1, gx0, gx1 = gys.min(), gys.max() + 1, gxs.min(), gxs.max() + 1
-        sel = (labels[gy0:gy1, gx0:gx1] == label) & (grid[gy0:gy1, gx0:gx1] > 0)
+        gx0, gy0, gw, gh = (int(v) for v in stats[label, :4])
+        sel = (labels[gy0:gy0 + gh, gx0:gx0 + gw] == label) & (grid[gy0:gy0 + gh, gx0:gx0 + gw] > 0)
         py0, px0 = gy0 * cell, gx0 * cell
-        py1, px1 = min(h, gy1 * cell), min(w, gx1 * cell)
-        cell_mask = np.kron(sel, np.ones((cell, cell), bool))[: py1 - py0, : px1 - px0]
-        a = added[py0:py1, px0:px1] & cell_mask
-        r = removed[py0:py1, px0:px1] & cell_mask
-        na, nr = int(a.sum()), int(r.sum())
+        py1, px1 = min(h, (gy0 + gh) * cell), min(w, (gx0 + gw) * cell)
+        cell_mask = np.kron(sel, np.ones((cell, cell), np.uint8))[: py1 - py0, : px1 - px0]
+        a = _drop_specks(added[py0:py1, px0:px1] & cell_mask, p.min_blob_px)
+        r = _drop_specks(removed[py0:py1, px0:px1] & cell_mask, p.min_blob_px)
+        na, nr = int(cv2.countNonZero(a)), int(cv2.countNonZero(r))
         if na + nr < p.min_region_px:
             continue
-        ys, xs = np.nonzero(a | r)
-        regions.append(Region((px0 + int(xs.min()), py0 + int(ys.min()), px0 + int(xs.max()) + 1, py0 + int(ys.max()) + 1),
-                              na, nr))
+        if na + nr == 0:
+            continue
+        x, y, bw, bh = cv2.boundingRect(a | r)
+        regions.append(Region((px0 + x, py0 + y, px0 + x + bw, py0 + y + bh), na, nr))
     return merge_nearby(regions, p.group_pt * dpi / 72.0)
 
 

@@ -118,6 +118,7 @@ class OpenPage:
     has_text: bool
     is_scan: bool
     image_dpi: float | None  # native resolution of an image page (or of a single full-page scan image)
+    _words: list[Word] | None = None
 
     def render_gray(self, dpi: float, clip: Box | None = None) -> np.ndarray:
         """Render the page (or `clip`, in points) to an 8-bit gray array at `dpi`."""
@@ -134,13 +135,44 @@ class OpenPage:
             ) from exc
         return pixmap_to_gray(pix)
 
-    def words(self, clip: Box | None = None) -> list[Word]:
-        """Words of the text layer (empty for scans), boxes in points, in reading order."""
+    def words(self) -> list[Word]:
+        """Words of the text layer (empty for scans), boxes in points. Cached: alignment and text diff
+        both need them, and extraction is the slow part."""
         if not self.has_text:
             return []
-        rect = pymupdf.Rect(*clip) if clip is not None else None
-        raw = self.page.get_text("words", clip=rect, sort=True)
-        return [Word((w[0], w[1], w[2], w[3]), w[4]) for w in raw if w[4].strip()]
+        if self._words is None:
+            raw = self.page.get_text("words")
+            self._words = [Word((w[0], w[1], w[2], w[3]), w[4]) for w in raw if w[4].strip()]
+        return self._words
+
+    def render_gray_transformed(self, m_pt, dpi: float, shape: tuple[int, int]) -> np.ndarray:
+        """Render the page through `m_pt` (this page's points -> target points) into a target canvas of
+        `shape` pixels at `dpi`. Rendering through the transform keeps vector lines crisp, where
+        warping a bitmap would blur hairlines below the ink threshold."""
+        s = dpi / 72.0
+        k = self._points_scale()
+        (a, c, e), (b, d, f) = m_pt
+        matrix = pymupdf.Matrix(a * s / k, b * s / k, c * s / k, d * s / k, e * s, f * s)
+        try:
+            pix = self.page.get_pixmap(matrix=matrix, colorspace=pymupdf.csGRAY, alpha=False)
+        except Exception as exc:
+            raise CorruptFileError(
+                f"{self.ref.path}, page {self.ref.page_index + 1}: cannot be rendered ({exc})."
+            ) from exc
+        img = pixmap_to_gray(pix)
+        canvas = np.full(shape, 255, np.uint8)
+        x0, y0 = pix.x, pix.y
+        sx0, sy0 = max(0, -x0), max(0, -y0)
+        dx0, dy0 = max(0, x0), max(0, y0)
+        w = min(img.shape[1] - sx0, shape[1] - dx0)
+        h = min(img.shape[0] - sy0, shape[0] - dy0)
+        if w > 0 and h > 0:
+            canvas[dy0:dy0 + h, dx0:dx0 + w] = img[sy0:sy0 + h, sx0:sx0 + w]
+        return canvas
+
+    def _points_scale(self) -> float:
+        """MuPDF page points per our page point (differs only for untagged images)."""
+        return self.page.rect.width / self.size[0]
 
     def text_dict(self, clip: Box | None = None) -> dict:
         rect = pymupdf.Rect(*clip) if clip is not None else None
@@ -206,13 +238,13 @@ def _image_page(ref: PageRef, doc: pymupdf.Document, page: pymupdf.Page) -> Open
 
 class _ImagePage(OpenPage):
     """An image page. MuPDF sizes it by a 96 dpi default when untagged; the report format says 72
-    (1 px = 1 pt), so our points and MuPDF's differ by a scale that render_gray undoes."""
+    (1 px = 1 pt), so our points and MuPDF's differ by a scale that the renderers undo."""
 
     def render_gray(self, dpi: float, clip: Box | None = None) -> np.ndarray:
-        scale = self.page.rect.width / self.size[0]  # MuPDF points per our point
+        k = self._points_scale()
         if clip is not None:
-            clip = (clip[0] * scale, clip[1] * scale, clip[2] * scale, clip[3] * scale)
-        return OpenPage.render_gray(self, dpi / scale, clip)
+            clip = (clip[0] * k, clip[1] * k, clip[2] * k, clip[3] * k)
+        return OpenPage.render_gray(self, dpi / k, clip)
 
 
 def image_info(path: str | Path) -> tuple[int, int, float]:

@@ -37,10 +37,12 @@ def compare_pair(
     started = time.perf_counter()
     with documents.open_page(old, settings) as old_page, documents.open_page(new, settings) as new_page:
         dpi = documents.choose_dpi([old_page.size, new_page.size], settings)
-        old_img = old_page.render_gray(dpi)
         new_img = new_page.render_gray(dpi)
-        alignment, old_aligned = align.align_pages(old_img, new_img, dpi, old_page, new_page, settings)
-        regions = diff.diff_images(old_aligned, new_img, dpi, scanned=old_page.is_scan or new_page.is_scan)
+        alignment, old_aligned = align.align_pages(old_page, new_page, new_img, dpi)
+        scanned = old_page.is_scan or new_page.is_scan
+        params = diff.params_for(dpi, scanned)
+        valid = align.valid_mask(old_page.size, alignment.matrix, dpi, new_img.shape, params.tolerance_px + 2)
+        regions = diff.diff_images(old_aligned, new_img, dpi, scanned=scanned, valid=valid)
         changes = diff.regions_to_changes(regions, dpi)
         text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)

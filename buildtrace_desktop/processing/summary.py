@@ -276,7 +276,8 @@ def change_item(sheet: str, index: int, change: Mapping[str, Any], context: Shee
     description = category + (f" {text}" if text else "") + (f" ({location})" if location else "")
     return {
         "sheet": sheet,
-        "index": index,
+        "index": index,  # position in the sheet's "changes"
+        "change_id": change.get("id", index + 1),  # the report's 1-based id, as the change list shows it
         "kind": change.get("kind", "modified"),
         "title": category,
         "description": description,

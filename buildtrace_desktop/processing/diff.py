@@ -16,6 +16,9 @@ import numpy as np
 from buildtrace_desktop.processing.types import Change
 
 TILE = 256  # pixels
+DARK = 110  # gray below this is dark ink (text, heavy lines)
+LIGHT_LOOSE = 235  # any visible mark: explains light ink on the other side
+DARK_LOOSE = 160  # medium ink: explains dark ink on the other side, a light hatch does not
 
 
 @dataclass
@@ -27,13 +30,15 @@ class DiffParams:
     min_region_px: int  # a region with less changed ink is dropped
 
 
-def params_for(dpi: float, scanned: bool) -> DiffParams:
+def params_for(dpi: float, scanned: bool, resampled: bool = False) -> DiffParams:
+    """Diff parameters at `dpi`. `resampled`: the old page was drawn through a non-identity transform,
+    so its rasterisation grid differs from the new one's by up to a pixel."""
     px_per_pt = dpi / 72.0
     if scanned:
         # Scans: blur, JPEG ringing, toner speckle and residual warp need a wider tolerance.
         return DiffParams(ink=150, tolerance_px=max(2, round(2.2 * px_per_pt)), min_blob_px=max(6, round(4 * px_per_pt ** 2)),
                           group_pt=9.0, min_region_px=max(40, round(20 * px_per_pt ** 2)))
-    return DiffParams(ink=200, tolerance_px=max(1, round(0.7 * px_per_pt)), min_blob_px=max(2, round(0.6 * px_per_pt ** 2)),
+    return DiffParams(ink=200, tolerance_px=max(1, round(0.7 * px_per_pt)) + int(resampled), min_blob_px=max(2, round(0.6 * px_per_pt ** 2)),
                       group_pt=7.0, min_region_px=max(6, round(2 * px_per_pt ** 2)))
 
 
@@ -45,12 +50,12 @@ class Region:
 
 
 def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, scanned: bool = False,
-                valid: np.ndarray | None = None) -> list[Region]:
+                valid: np.ndarray | None = None, resampled: bool = False) -> list[Region]:
     """Change regions between `old` (already aligned to new) and `new`, both uint8 gray, same shape.
     `valid` (uint8 0/1) limits the diff to where the old page actually covers the new one."""
     if old.shape != new.shape:
         raise ValueError(f"images differ in shape: {old.shape} vs {new.shape}")
-    p = params_for(dpi, scanned)
+    p = params_for(dpi, scanned, resampled)
     added, removed = changed_ink(old, new, p)
     if valid is not None:
         added &= valid
@@ -72,11 +77,23 @@ def _any_pool(mask01: np.ndarray, cell: int) -> np.ndarray:
 
 
 def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.ndarray, np.ndarray]:
-    """Masks (uint8 0/1) of added and removed ink, computed only in tiles where the ink differs."""
+    """Masks (uint8 0/1) of added and removed ink, computed only in tiles where the ink differs.
+
+    Ink is compared at two levels: all ink (light hairlines, hatching) and dark ink only. Dark text on a
+    light hatch would otherwise hide: every new stroke lies within a pixel of some hatch line.
+    """
+    def ink(img: np.ndarray, level: int) -> np.ndarray:
+        return cv2.compare(img, level, cv2.CMP_LT) // 255
+
+    # Per level: (old strict, new strict, old loose, new loose). Ink at the strict level must be
+    # explained by ink at the loose level on the other side: a hairline that renders at gray 205 in
+    # one raster and 195 in the other (sub-pixel phase) is the same line.
+    levels = [(ink(old, strict), ink(new, strict), ink(old, loose), ink(new, loose))
+              for strict, loose in ((p.ink, LIGHT_LOOSE), (DARK, DARK_LOOSE))]
     h, w = new.shape
-    old_ink = cv2.compare(old, p.ink, cv2.CMP_LT) // 255
-    new_ink = cv2.compare(new, p.ink, cv2.CMP_LT) // 255
-    differs = cv2.bitwise_xor(old_ink, new_ink)
+    differs = np.zeros((h, w), np.uint8)
+    for o, n, o_loose, n_loose in levels:
+        differs |= cv2.bitwise_and(o, 1 - n_loose) | cv2.bitwise_and(n, 1 - o_loose)
     r = p.tolerance_px
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     fine = _any_pool(differs, 16)
@@ -85,9 +102,17 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.nda
     padded = np.zeros((ty * step, tx * step), np.uint8)
     padded[: fine.shape[0], : fine.shape[1]] = fine
     busy = padded.reshape(ty, step, tx, step).max(axis=(1, 3))
+
+    def one_sided(o, n, o_loose, n_loose) -> tuple[np.ndarray, np.ndarray]:
+        return n & (1 - cv2.dilate(o_loose, kernel)), o & (1 - cv2.dilate(n_loose, kernel))
+
     if busy.mean() > 0.5:  # scans differ everywhere: whole-image operations are faster than tiles
-        added = cv2.bitwise_and(new_ink, 1 - cv2.dilate(old_ink, kernel))
-        removed = cv2.bitwise_and(old_ink, 1 - cv2.dilate(new_ink, kernel))
+        added = np.zeros((h, w), np.uint8)
+        removed = np.zeros((h, w), np.uint8)
+        for level in levels:
+            a, rm = one_sided(*level)
+            added |= a
+            removed |= rm
         return added, removed
     added = np.zeros((h, w), np.uint8)
     removed = np.zeros((h, w), np.uint8)
@@ -96,11 +121,11 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.nda
         y1, x1 = min(h, y0 + TILE), min(w, x0 + TILE)
         # Work on the tile plus a margin so dilation at its edge sees the neighbours' ink.
         ya, xa, yb, xb = max(0, y0 - r), max(0, x0 - r), min(h, y1 + r), min(w, x1 + r)
-        o = old_ink[ya:yb, xa:xb]
-        n = new_ink[ya:yb, xa:xb]
         sl = (slice(y0 - ya, y1 - ya), slice(x0 - xa, x1 - xa))
-        added[y0:y1, x0:x1] = (n & (1 - cv2.dilate(o, kernel)))[sl]
-        removed[y0:y1, x0:x1] = (o & (1 - cv2.dilate(n, kernel)))[sl]
+        for level in levels:
+            a, rm = one_sided(*(m[ya:yb, xa:xb] for m in level))
+            added[y0:y1, x0:x1] |= a[sl]
+            removed[y0:y1, x0:x1] |= rm[sl]
     return added, removed
 
 

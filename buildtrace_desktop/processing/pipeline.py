@@ -40,9 +40,10 @@ def compare_pair(
         new_img = new_page.render_gray(dpi)
         alignment, old_aligned = align.align_pages(old_page, new_page, new_img, dpi)
         scanned = old_page.is_scan or new_page.is_scan
-        params = diff.params_for(dpi, scanned)
+        resampled = alignment.method != "identity"
+        params = diff.params_for(dpi, scanned, resampled)
         valid = align.valid_mask(old_page.size, alignment.matrix, dpi, new_img.shape, params.tolerance_px + 2)
-        regions = diff.diff_images(old_aligned, new_img, dpi, scanned=scanned, valid=valid)
+        regions = diff.diff_images(old_aligned, new_img, dpi, scanned=scanned, valid=valid, resampled=resampled)
         changes = diff.regions_to_changes(regions, dpi)
         text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)

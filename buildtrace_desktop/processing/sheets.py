@@ -239,6 +239,7 @@ def thumbnail_similarity(a: list[list[int]] | None, b: list[list[int]] | None) -
 
 
 VISUAL_MATCH_MIN = 0.55
+VISUAL_RENUMBERED_MIN = 0.95
 
 
 def match_sheets(old: list[SheetInfo], new: list[SheetInfo]) -> list[SheetMatch]:
@@ -270,8 +271,14 @@ def match_sheets(old: list[SheetInfo], new: list[SheetInfo]) -> list[SheetMatch]
     for score, oi, ni in sorted(candidates, reverse=True):
         if score < VISUAL_MATCH_MIN:
             break
-        if oi in old_left and ni in new_left:
-            pair(old_left[oi], new_left[ni], "visual")
+        if oi not in old_left or ni not in new_left:
+            continue
+        numbered = old_left[oi].sheet_number and new_left[ni].sheet_number
+        # Two sheets with different numbers and titles are different sheets unless they look the same:
+        # plans of one floor by two trades look alike at thumbnail size.
+        if numbered and score < VISUAL_RENUMBERED_MIN:
+            continue
+        pair(old_left[oi], new_left[ni], "visual")
 
     matches.extend(SheetMatch("removed", i, None, "only") for i in sorted(old_left))
     matches.extend(SheetMatch("added", None, i, "only") for i in sorted(new_left))

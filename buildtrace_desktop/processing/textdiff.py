@@ -56,6 +56,8 @@ def attach_text(
             after = []
         fuzzy = "ocr" in sources
         change.text_removed, change.text_added = word_diff([w.text for w in before], [w.text for w in after], fuzzy)
+        if change.text_removed and change.text_added:
+            change.kind = "modified"  # words replaced: a changed dimension or note, whatever the ink says
     return "mixed" if len(sources) > 1 else (sources.pop() if sources else "none")
 
 
@@ -107,14 +109,18 @@ def _grow(b: Box, d: float) -> Box:
 
 
 def _words_in(words: list[Word], box: Box) -> list[Word]:
-    """Words at least half inside `box`."""
+    """Words that belong to a change box: a quarter of the word inside it, or half of the box inside the
+    word (a change of one digit covers only part of its word). Unchanged neighbours caught this way
+    appear on both sides and cancel out in the word diff."""
     out = []
+    box_area = max(1e-6, (box[2] - box[0]) * (box[3] - box[1]))
     for w in words:
         ix = max(0.0, min(w.box[2], box[2]) - max(w.box[0], box[0]))
         iy = max(0.0, min(w.box[3], box[3]) - max(w.box[1], box[1]))
         area = max(1e-6, (w.box[2] - w.box[0]) * (w.box[3] - w.box[1]))
-        if ix * iy >= 0.5 * area:
+        if ix * iy >= 0.25 * area or ix * iy >= 0.5 * box_area:
             out.append(w)
+    out.sort(key=lambda w: (round(w.box[1] / 4), w.box[0]))  # reading order
     return out
 
 

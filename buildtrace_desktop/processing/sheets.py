@@ -43,6 +43,8 @@ def read_sheet(page: PageRef, settings: CompareSettings) -> SheetInfo:
         else:
             lines, source = [], None
         number_line = find_sheet_number(lines, width, height)
+        if source == "ocr":
+            number_line = _reread_number(opened, lines, number_line, width, height)
         title = find_title(lines, number_line, width, height) if number_line else None
         thumb = _thumbnail(opened)
     return SheetInfo(
@@ -87,21 +89,39 @@ def _ocr_title_block_lines(opened: documents.OpenPage) -> list[_Text]:
         words = [
             _Text(w.text, (clip[0] + w.box[0] * scale, clip[1] + w.box[1] * scale,
                            clip[0] + w.box[2] * scale, clip[1] + w.box[3] * scale), (w.box[3] - w.box[1]) * scale)
-            for w, _conf in ocr.ocr_words(gray, psm=11)
+            for w, _conf in ocr.ocr_words(gray, psm=11, min_conf=10)  # the pattern filters the noise
         ]
         lines.extend(words)
         lines.extend(_join_into_lines(words))
     return lines
 
 
+def _reread_number(opened: documents.OpenPage, lines: list[_Text], found: _Text | None,
+                   width: float, height: float) -> _Text | None:
+    """When the title-block OCR found no number, read its biggest words again, alone, as one line at
+    300 dpi: sparse-text OCR of a whole title block splits and misreads big characters."""
+    if found is not None:
+        return found
+    corner = [t for t in lines if t.box[0] > 0.6 * width and t.box[1] > 0.75 * height]
+    for t in sorted(corner, key=lambda t: -t.size)[:2]:
+        pad = 0.4 * t.size
+        clip = (max(0.0, t.box[0] - pad), max(0.0, t.box[1] - pad), min(width, t.box[2] + pad),
+                min(height, t.box[3] + pad))
+        words = ocr.ocr_words(opened.render_gray(300.0, clip), psm=7, min_conf=20)
+        text = clean_number("".join(w.text for w, _conf in words))
+        if looks_like_sheet_number(text):
+            return _Text(text, t.box, t.size)
+    return found
+
+
 def _join_into_lines(words: list[_Text]) -> list[_Text]:
     """Group OCR words into text lines (same baseline band, small gaps), for titles and split numbers."""
     lines: list[list[_Text]] = []
-    for w in sorted(words, key=lambda t: (t.box[1], t.box[0])):
+    for w in sorted(words, key=lambda t: (t.box[0], t.box[1])):  # left to right: each joins the line it extends
         for line in lines:
             last = line[-1]
             same_band = abs((w.box[1] + w.box[3]) - (last.box[1] + last.box[3])) / 2 < 0.5 * max(w.size, last.size)
-            close = 0 <= w.box[0] - last.box[2] < 1.5 * max(w.size, last.size)
+            close = -0.5 * max(w.size, last.size) <= w.box[0] - last.box[2] < 1.5 * max(w.size, last.size)
             if same_band and close:
                 line.append(w)
                 break
@@ -123,7 +143,7 @@ def clean_number(text: str) -> str:
 
 def looks_like_sheet_number(text: str) -> bool:
     t = clean_number(text)
-    if not any(c.isdigit() for c in t):
+    if sum(c.isdigit() for c in t) < 2:  # "A1" exists, but "VA 4" (a logo and a stray digit) is commoner
         return False
     return bool(SHEET_NUMBER_RE.match(t) or ISO_NUMBER_RE.match(t))
 
@@ -134,7 +154,11 @@ def find_sheet_number(lines: list[_Text], width: float, height: float) -> _Text 
     for t in lines:
         candidate = clean_number(t.text)
         if not looks_like_sheet_number(candidate):
-            continue
+            # OCR splits big numbers ("AO1 1"); a short text that reads as a number unsplit is one.
+            squeezed = candidate.replace(" ", "")
+            if len(squeezed) > 10 or not looks_like_sheet_number(squeezed):
+                continue
+            candidate = squeezed
         cx, cy = (t.box[0] + t.box[2]) / 2, (t.box[1] + t.box[3]) / 2
         if cx > 0.6 * width and cy > 0.75 * height:
             where = 3.0  # bottom-right title block

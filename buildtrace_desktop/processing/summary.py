@@ -50,12 +50,60 @@ def is_dimension(words: Sequence[str]) -> bool:
     return bool(text) and bool(_DIMENSION.match(text))
 
 
+_LENGTH = re.compile(r"(?:(\d+)'\s*-?\s*)?(\d+(?:\.\d+)?)?(?:[\s-]*(\d+)/(\d+))?\s*\"?")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+# A number with one of these units after it is a quantity (an area, a load); "D5" or "ROOM 101" are names.
+_QUANTITY = re.compile(
+    r"#\s*(S\.?F\.?|SQ\.?\s*FT\.?|LBS?\.?|CFM|GPM|KW|KVA|V|A|AMPS?|PSI|PSF|%|MM|CM|M|FT|IN|TONS?|GAL|OCC\.?)",
+    re.IGNORECASE,
+)
+
+
+def parse_length(text: str) -> float | None:
+    """A dimension as a number: 3'-1" -> 37 (inches), 1'-6 1/2" -> 18.5, 7/8" -> 0.875, 167 -> 167."""
+    text = text.strip().replace("’", "'").replace("′", "'").replace("”", '"').replace("″", '"')
+    match = _LENGTH.fullmatch(text)
+    if not text or match is None or not any(match.groups()):
+        return None
+    feet, inches, numerator, denominator = match.groups()
+    value = float(feet or 0) * 12 + float(inches or 0)
+    if numerator and denominator and float(denominator) > 0:
+        value += float(numerator) / float(denominator)
+    return value
+
+
+def _single_number(text: str) -> tuple[str, float] | None:
+    """(the text with its one number blanked, the number), for values such as "61,789 S.F"."""
+    numbers = _NUMBER.findall(text)
+    template = _NUMBER.sub("#", text)
+    if len(numbers) != 1 or not _QUANTITY.fullmatch(template.strip()):
+        return None
+    return template, float(numbers[0].replace(",", ""))
+
+
+def value_direction(old: Sequence[str], new: Sequence[str]) -> str | None:
+    """ "increased" / "reduced" when old and new are the same kind of value (a length, or one number with the
+    same words around it, such as an area), else None."""
+    old_text, new_text = " ".join(old), " ".join(new)
+    before, after = parse_length(old_text), parse_length(new_text)
+    if before is None or after is None:
+        old_value, new_value = _single_number(old_text), _single_number(new_text)
+        if old_value is None or new_value is None or old_value[0] != new_value[0]:
+            return None
+        before, after = old_value[1], new_value[1]
+    if before == after:
+        return None
+    return "increased" if after > before else "reduced"
+
+
 def change_category(change: Mapping[str, Any]) -> str:
     """What a reviewer would call the change: "dimension changed", "note added", "line work removed", …"""
     kind = change.get("kind", "modified")
     removed, added = change.get("text_removed") or [], change.get("text_added") or []
     if removed and added:
-        return "dimension changed" if is_dimension(removed) and is_dimension(added) else "text changed"
+        if is_dimension(removed) and is_dimension(added):
+            return "dimension changed"
+        return "value changed" if value_direction(removed, added) else "text changed"
     if added:
         what = "dimension" if is_dimension(added) else "note"
         return f"{what} added" if kind != "removed" else "text added"
@@ -273,7 +321,9 @@ def change_item(sheet: str, index: int, change: Mapping[str, Any], context: Shee
     category = change_category(change)
     text = describe_text(change)
     location = context.location(change)
-    description = category + (f" {text}" if text else "") + (f" ({location})" if location else "")
+    direction = value_direction(change.get("text_removed") or [], change.get("text_added") or [])
+    verb = category.replace("changed", direction) if direction else category  # "dimension increased"
+    description = verb + (f" {text}" if text else "") + (f" ({location})" if location else "")
     return {
         "sheet": sheet,
         "index": index,  # position in the sheet's "changes"

@@ -52,8 +52,58 @@ def align_pages(
         aligned = old_img
     else:
         aligned = old_page.render_gray_transformed(best, dpi, shape)
+        if method == "features":
+            # The coarse estimate is good to a few full-resolution pixels; scans need better than that.
+            correction = refine_locally(aligned, new_img)
+            if correction is not None:
+                best = _compose(pixels_to_points(correction, dpi), best)
+                aligned = old_page.render_gray_transformed(best, dpi, shape)
+                best_score = max(best_score, coarse.score(best, dpi))
     matrix = [[float(v) for v in row] for row in best]
     return Alignment(matrix, round(float(best_score), 4), method), aligned
+
+
+def _compose(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """The affine `outer` after `inner` (2 x 3 each)."""
+    return (np.vstack([outer, [0, 0, 1]]) @ np.vstack([inner, [0, 0, 1]]))[:2]
+
+
+PATCH = 768  # pixels: local shifts are measured on patches this size
+
+
+def refine_locally(aligned: np.ndarray, new_img: np.ndarray) -> np.ndarray | None:
+    """A pixel-frame affine correction from the local shifts between the two images, measured by phase
+    correlation on a grid of patches and fitted by least squares. None when too few patches agree."""
+    h, w = new_img.shape
+    rows, cols = max(2, h // (PATCH * 2)), max(2, w // (PATCH * 2))
+    src, dst = [], []
+    window = cv2.createHanningWindow((PATCH, PATCH), cv2.CV_32F)
+    for r in range(rows):
+        for c in range(cols):
+            cy = int((r + 0.5) * h / rows)
+            cx = int((c + 0.5) * w / cols)
+            y0, x0 = max(0, cy - PATCH // 2), max(0, cx - PATCH // 2)
+            a = aligned[y0:y0 + PATCH, x0:x0 + PATCH]
+            b = new_img[y0:y0 + PATCH, x0:x0 + PATCH]
+            if a.shape != (PATCH, PATCH) or b.shape != (PATCH, PATCH):
+                continue
+            if (a < INK).mean() < 0.01 or (b < INK).mean() < 0.01:
+                continue  # blank paper has nothing to measure
+            fa = cv2.GaussianBlur(255 - a, (0, 0), 1.0).astype(np.float32)
+            fb = cv2.GaussianBlur(255 - b, (0, 0), 1.0).astype(np.float32)
+            (dx, dy), response = cv2.phaseCorrelate(fa, fb, window)
+            if response < 0.1 or abs(dx) > PATCH / 8 or abs(dy) > PATCH / 8:
+                continue
+            centre = (x0 + PATCH / 2 - 0.5, y0 + PATCH / 2 - 0.5)
+            src.append(centre)
+            dst.append((centre[0] + dx, centre[1] + dy))
+    if len(src) < 4:
+        return None
+    matrix, inliers = cv2.estimateAffine2D(np.float32(src), np.float32(dst), method=cv2.RANSAC,
+                                           ransacReprojThreshold=1.5)
+    if matrix is None or inliers is None or int(inliers.sum()) < 4:
+        return None
+    return matrix.astype(float)
 
 
 def valid_mask(old_size: tuple[float, float], m_pt, dpi: float, shape: tuple[int, int], margin_px: int) -> np.ndarray | None:

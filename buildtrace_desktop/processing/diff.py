@@ -28,6 +28,7 @@ class DiffParams:
     min_blob_px: int  # smaller specks of difference are noise
     group_pt: float  # differences closer than this (points) are one change
     min_region_px: int  # a region with less changed ink is dropped
+    levels: tuple[tuple[int, int], ...]  # (strict, loose) gray thresholds compared, see changed_ink
 
 
 def params_for(dpi: float, scanned: bool, resampled: bool = False) -> DiffParams:
@@ -37,9 +38,12 @@ def params_for(dpi: float, scanned: bool, resampled: bool = False) -> DiffParams
     if scanned:
         # Scans: blur, JPEG ringing, toner speckle and residual warp need a wider tolerance.
         return DiffParams(ink=150, tolerance_px=max(2, round(2.2 * px_per_pt)), min_blob_px=max(6, round(4 * px_per_pt ** 2)),
-                          group_pt=9.0, min_region_px=max(40, round(20 * px_per_pt ** 2)))
+                          group_pt=9.0, min_region_px=max(40, round(20 * px_per_pt ** 2)),
+                          # One level only: a scan compresses ink darkness, so "dark" means nothing there.
+                          levels=((150, LIGHT_LOOSE),))
     return DiffParams(ink=200, tolerance_px=max(1, round(0.7 * px_per_pt)) + int(resampled), min_blob_px=max(2, round(0.6 * px_per_pt ** 2)),
-                      group_pt=7.0, min_region_px=max(6, round(2 * px_per_pt ** 2)))
+                      group_pt=7.0, min_region_px=max(6, round(2 * px_per_pt ** 2)),
+                      levels=((200, LIGHT_LOOSE), (DARK, DARK_LOOSE)))
 
 
 @dataclass
@@ -88,8 +92,7 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.nda
     # Per level: (old strict, new strict, old loose, new loose). Ink at the strict level must be
     # explained by ink at the loose level on the other side: a hairline that renders at gray 205 in
     # one raster and 195 in the other (sub-pixel phase) is the same line.
-    levels = [(ink(old, strict), ink(new, strict), ink(old, loose), ink(new, loose))
-              for strict, loose in ((p.ink, LIGHT_LOOSE), (DARK, DARK_LOOSE))]
+    levels = [(ink(old, strict), ink(new, strict), ink(old, loose), ink(new, loose)) for strict, loose in p.levels]
     h, w = new.shape
     differs = np.zeros((h, w), np.uint8)
     for o, n, o_loose, n_loose in levels:

@@ -8,7 +8,7 @@ removed ink is modified. Only tiles that differ at all get the expensive work, s
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -37,13 +37,18 @@ def params_for(dpi: float, scanned: bool, resampled: bool = False) -> DiffParams
     px_per_pt = dpi / 72.0
     if scanned:
         # Scans: blur, JPEG ringing, toner speckle and residual warp need a wider tolerance.
-        return DiffParams(ink=150, tolerance_px=max(2, round(2.2 * px_per_pt)), min_blob_px=max(6, round(4 * px_per_pt ** 2)),
-                          group_pt=9.0, min_region_px=max(40, round(20 * px_per_pt ** 2)),
+        return DiffParams(ink=150, tolerance_px=max(2, round(1.45 * px_per_pt)), min_blob_px=max(6, round(4 * px_per_pt ** 2)),
+                          group_pt=9.0, min_region_px=max(30, round(10 * px_per_pt ** 2)),
                           # One level only: a scan compresses ink darkness, so "dark" means nothing there.
                           levels=((150, LIGHT_LOOSE),))
     return DiffParams(ink=200, tolerance_px=max(1, round(0.7 * px_per_pt)) + int(resampled), min_blob_px=max(2, round(0.6 * px_per_pt ** 2)),
                       group_pt=7.0, min_region_px=max(6, round(2 * px_per_pt ** 2)),
                       levels=((200, LIGHT_LOOSE), (DARK, DARK_LOOSE)))
+
+
+def prepare_scan(img: np.ndarray) -> np.ndarray:
+    """Black-on-white, speckle-free version of a scanned page, comparable with a vector render."""
+    return stretch_contrast(img)
 
 
 @dataclass
@@ -53,23 +58,43 @@ class Region:
     removed_px: int
 
 
-def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, scanned: bool = False,
+def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = False, new_scan: bool = False,
                 valid: np.ndarray | None = None, resampled: bool = False) -> list[Region]:
     """Change regions between `old` (already aligned to new) and `new`, both uint8 gray, same shape.
     `valid` (uint8 0/1) limits the diff to where the old page actually covers the new one."""
     if old.shape != new.shape:
         raise ValueError(f"images differ in shape: {old.shape} vs {new.shape}")
-    p = params_for(dpi, scanned, resampled)
+    p = params_for(dpi, old_scan or new_scan, resampled)
     added, removed = changed_ink(old, new, p)
     if valid is not None:
         added &= valid
         removed &= valid
-    if scanned:
-        # Scan noise is everywhere: drop specks before grouping, or they would chain regions together.
-        # Vector pages have few; group_regions drops them per region, far cheaper than a full-page pass.
+    # Scan noise is everywhere on a scanned side: drop its specks before grouping, or they would chain
+    # regions together. A vector side has few; group_regions drops them per region, far cheaper.
+    small_blob = params_for(dpi, False).min_blob_px
+    if new_scan:
         added = _drop_specks(added, p.min_blob_px)
+    if old_scan:
         removed = _drop_specks(removed, p.min_blob_px)
+    if old_scan or new_scan:
+        p = replace(p, min_blob_px=small_blob)
     return group_regions(added, removed, dpi, p)
+
+
+def stretch_contrast(img: np.ndarray) -> np.ndarray:
+    """Map a scan's paper to white and its darkest ink to black (a lookup table).
+
+    Printing and scanning lift ink to gray and paper to off-white; a vector render is black on white.
+    Stretching puts both on one scale before the ink thresholds apply."""
+    hist = cv2.calcHist([img], [0], None, [256], [0, 256]).ravel()
+    cdf = np.cumsum(hist) / max(1.0, hist.sum())
+    ink = int(np.searchsorted(cdf, 0.002))
+    paper = int(np.searchsorted(cdf, 0.5))
+    if paper - ink < 32:
+        return img  # nothing to stretch: blank or already black on white
+    levels = np.arange(256, dtype=np.float32)
+    lut = np.clip((levels - ink) * 255.0 / (paper - ink), 0, 255).astype(np.uint8)
+    return cv2.LUT(img, lut)
 
 
 def _any_pool(mask01: np.ndarray, cell: int) -> np.ndarray:

@@ -39,11 +39,15 @@ def compare_pair(
         dpi = documents.choose_dpi([old_page.size, new_page.size], settings)
         new_img = new_page.render_gray(dpi)
         alignment, old_aligned = align.align_pages(old_page, new_page, new_img, dpi)
+        if new_page.is_scan:
+            new_img = diff.prepare_scan(new_img)
+        if old_page.is_scan:
+            old_aligned = diff.prepare_scan(old_aligned)
         scanned = old_page.is_scan or new_page.is_scan
         resampled = alignment.method != "identity"
         params = diff.params_for(dpi, scanned, resampled)
         valid = align.valid_mask(old_page.size, alignment.matrix, dpi, new_img.shape, params.tolerance_px + 2)
-        regions = diff.diff_images(old_aligned, new_img, dpi, scanned=scanned, valid=valid, resampled=resampled)
+        regions = diff.diff_images(old_aligned, new_img, dpi, old_page.is_scan, new_page.is_scan, valid, resampled)
         changes = diff.regions_to_changes(regions, dpi)
         text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)

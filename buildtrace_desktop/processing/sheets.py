@@ -20,7 +20,8 @@ SHEET_NUMBER_RE = re.compile(r"^[A-Z]{1,4}[-. ]?\d{1,4}(?:[.-]\d{1,3})?[A-Z]?(?:
 # ISO 19650 style: L01-H01D01-FOS-00-XX-MUP-AR-80050
 ISO_NUMBER_RE = re.compile(r"^[A-Z0-9]{2,}(?:-[A-Z0-9]{1,}){4,}$")
 TITLE_STOPWORDS = {"SHEET", "DRAWING", "TITLE", "PROJECT", "NUMBER", "DATE", "SCALE", "CHECKED", "DRAWN",
-                   "ISSUE", "REVISION", "DESCRIPTION", "NO", "SHEET TITLE", "DRAWING TITLE", "SEAL"}
+                   "ISSUE", "REVISION", "DESCRIPTION", "NO", "SHEET TITLE", "DRAWING TITLE", "SEAL",
+                   "DRAWING NUMBER", "SHEET NUMBER", "NUMBER VA", "ISSUE DATE"}
 THUMB_WIDTH = 64
 
 
@@ -45,6 +46,9 @@ def read_sheet(page: PageRef, settings: CompareSettings) -> SheetInfo:
         number_line = find_sheet_number(lines, width, height)
         if source == "ocr":
             number_line = _reread_number(opened, lines, number_line, width, height)
+        if source == "ocr":  # drawing titles are capitals; OCR debris rarely is
+            lines = [t for t in lines if t.text.upper() == t.text and len(t.text.split()) >= 2] + \
+                [number_line] * bool(number_line)
         title = find_title(lines, number_line, width, height) if number_line else None
         thumb = _thumbnail(opened)
     return SheetInfo(
@@ -129,11 +133,15 @@ def _join_into_lines(words: list[_Text]) -> list[_Text]:
             lines.append([w])
     out = []
     for line in lines:
-        if len(line) > 1:
-            out.append(_Text(" ".join(t.text for t in line),
-                             (min(t.box[0] for t in line), min(t.box[1] for t in line),
-                              max(t.box[2] for t in line), max(t.box[3] for t in line)),
-                             float(np.median([t.size for t in line]))))
+        # Every run of two or three neighbouring words, not just the whole line: OCR adds stray marks
+        # ("i AF 101") that must not stick to the number.
+        for start in range(len(line)):
+            for end in range(start + 2, min(len(line), start + 3) + 1):
+                run = line[start:end]
+                out.append(_Text(" ".join(t.text for t in run),
+                                 (min(t.box[0] for t in run), min(t.box[1] for t in run),
+                                  max(t.box[2] for t in run), max(t.box[3] for t in run)),
+                                 float(np.median([t.size for t in run]))))
     return out
 
 
@@ -166,7 +174,7 @@ def find_sheet_number(lines: list[_Text], width: float, height: float) -> _Text 
             where = 1.5  # right strip or bottom strip
         else:
             where = 0.3  # a reference to another sheet inside the drawing
-        score = t.size * where
+        score = t.size * where - 0.01 * len(candidate)  # ties: the shorter reading, without stray marks
         if score > best_score:
             best, best_score = _Text(candidate, t.box, t.size), score
     return best
@@ -183,15 +191,14 @@ def find_title(lines: list[_Text], number: _Text, width: float, height: float) -
     size = max(t.size for t in near)
     # Prefer the biggest text; ties and multi-line titles: same size, stacked, overlapping in x.
     top = [t for t in near if abs(t.size - size) < 0.6]
-    anchor = min(top, key=lambda t: (abs(t.box[1] - number.box[1]), -len(t.text)))
+    anchor = min(top, key=lambda t: (round(abs(t.box[1] - number.box[1]) / max(1.0, size)), -len(t.text)))
     parts = [anchor]
     grew = True
     while grew:  # grow the title by lines of the same size stacked right above or below it
         grew = False
         for t in top:
-            if any(t.text == p.text for p in parts) or any(_contains(p.box, t.box) or _contains(t.box, p.box)
-                                                          for p in parts):
-                continue
+            if any(t.text == p.text or _overlap(t.box, p.box) > 0.2 for p in parts):
+                continue  # the same text again, or a piece of a line already taken
             gap = min(max(t.box[1] - p.box[3], p.box[1] - t.box[3]) for p in parts)
             overlaps = t.box[0] < max(p.box[2] for p in parts) and t.box[2] > min(p.box[0] for p in parts)
             if gap < 0.8 * size and overlaps:
@@ -201,11 +208,24 @@ def find_title(lines: list[_Text], number: _Text, width: float, height: float) -
     return " ".join(p.text for p in parts)[:200]
 
 
+def _overlap(a: tuple, b: tuple) -> float:
+    """Intersection over the smaller box's area."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / smaller if smaller > 0 else 0.0
+
+
 def _contains(a: tuple, b: tuple) -> bool:
     return a[0] <= b[0] + 0.5 and a[1] <= b[1] + 0.5 and a[2] >= b[2] - 0.5 and a[3] >= b[3] - 0.5
 
 
 def _is_title_text(text: str) -> bool:
+    if re.search(r"[^A-Za-z0-9 &+\-/.,'()#:]", text):
+        return False  # OCR debris ("¢", "{") never belongs to a title
+    words = text.split()
+    if sum(len(w) >= 3 and w.isalpha() for w in words) < max(1, len(words) // 2):
+        return False
     letters = sum(c.isalpha() for c in text)
     if letters < 4 or text.rstrip().endswith(":"):
         return False

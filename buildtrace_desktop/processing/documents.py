@@ -99,12 +99,33 @@ def open_document(path: str | Path, password: str | None = None) -> Iterator[pym
         if doc.page_count == 0:
             raise EmptyDocumentError(f"{path}: the document has no pages.")
         if doc.is_pdf and doc.is_repaired:
-            # Truncated or damaged files are 'repaired' by MuPDF; a repaired file with unreadable pages
-            # is caught per page below, a readable one is fine to use.
-            pass
+            _check_repaired(doc, path)
         yield doc
     finally:
         doc.close()
+
+
+# What MuPDF says when page content itself is cut short, not just the cross-reference table.
+_DAMAGE_SIGNS = ("premature end", "truncated", "syntax error", "is not a stream", "unknown compression")
+
+
+def _check_repaired(doc: pymupdf.Document, path: Path) -> None:
+    """MuPDF 'repairs' truncated files and then draws what is left: half a drawing would be compared as
+    if the rest had been deleted. A repaired file is used only if its pages' content reads cleanly."""
+    pymupdf.TOOLS.reset_mupdf_warnings()
+    for page in doc:
+        try:
+            page.get_text("text")
+        except Exception as exc:
+            raise CorruptFileError(f"{path}, page {page.number + 1}: the page is damaged ({exc}). "
+                                   "Download or export the file again.") from exc
+        warnings = pymupdf.TOOLS.mupdf_warnings()
+        if any(sign in warnings for sign in _DAMAGE_SIGNS):
+            detail = next(line for line in warnings.splitlines() if any(s in line for s in _DAMAGE_SIGNS))
+            raise CorruptFileError(
+                f"{path}: the file is damaged or truncated (page {page.number + 1}: {detail}). "
+                "Download or export it again."
+            )
 
 
 @dataclass
@@ -257,7 +278,11 @@ def image_info(path: str | Path) -> tuple[int, int, float]:
             width, height = im.size
     except Exception as exc:
         raise CorruptFileError(f"{path}: cannot be read as an image ({exc}). Export it again.") from exc
-    return width, height, float(dpi[0]) if dpi and float(dpi[0]) > 1 else 72.0
+    if not dpi or float(dpi[0]) <= 1:
+        return width, height, 72.0
+    # PNG stores pixels per metre: 150 dpi comes back as 149.9876. Snap to the whole number meant.
+    value = float(dpi[0])
+    return width, height, float(round(value)) if abs(value - round(value)) < 0.05 else value
 
 
 def choose_dpi(sizes: list[tuple[float, float]], settings: CompareSettings) -> float:

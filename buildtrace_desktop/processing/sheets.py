@@ -261,7 +261,10 @@ def normalize_number(number: str | None) -> str | None:
         return t.replace("O", "0") or None
     head, tail = t[: match.start()], t[match.start():]
     tail = re.sub(r"[OI|](?=\d|$)|(?<=\d)[OI|]", lambda m: m.group(0).translate(_DIGIT_SLIPS), tail)
-    return (head.replace("O", "0") + tail) or None
+    head = head.replace("O", "0")
+    if len(head) >= 2 and head.endswith("I"):  # "E-I01": an I right before the digits is a 1
+        head = head[:-1] + "1"
+    return (head + tail) or None
 
 
 def normalize_title(title: str | None) -> str | None:

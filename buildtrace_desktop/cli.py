@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="worker processes (default: 2, or 1 on a one-core machine)")
     compare.add_argument("--password", help="password of encrypted PDFs")
     compare.add_argument("--no-ocr", action="store_true", help="do not run Tesseract on scanned pages")
-    compare.add_argument("--summary", choices=["offline", "llm"], default="offline",
+    compare.add_argument("--summary", choices=["offline", "llm", "none"], default="offline",
                          help="summary to add to the report (default offline; llm needs a configured model)")
     compare.add_argument("--project", default="Command line", help="project to record the comparison in")
     compare.set_defaults(func=cmd_compare)
@@ -113,7 +113,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     outcome = compare_paths([args.old], [args.new], args.out, settings, jobs=args.jobs, progress=progress,
                             project_name=args.project)
     exit_code = outcome.exit_code
-    if args.summary:
+    if args.summary != "none":
         exit_code = max(exit_code, _add_summary(outcome.comparison_id, args.summary, args.out))
     print()
     print_sheet_table(outcome.sheet_rows)

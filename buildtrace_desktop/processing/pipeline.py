@@ -51,6 +51,12 @@ def compare_pair(
         changes = diff.regions_to_changes(regions, dpi)
         text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)
+        if dpi < settings.dpi:
+            w_in, h_in = (max(o, n) / 72.0 for o, n in zip(old_page.size, new_page.size, strict=True))
+            result.warnings.append(
+                f"large sheet ({w_in:.0f} x {h_in:.0f} in): compared at {dpi:.0f} dpi instead of {settings.dpi:.0f} "
+                "to stay within memory; very small changes may be missed"
+            )
         if alignment.confidence < settings.min_confidence:
             result.warnings.append(
                 f"low-confidence alignment ({alignment.confidence:.2f}, {alignment.method}): "

@@ -18,6 +18,7 @@ from buildtrace_desktop.processing.types import Change
 TILE = 256  # pixels
 DARK = 110  # gray below this is dark ink (text, heavy lines)
 LIGHT_LOOSE = 235  # any visible mark: explains light ink on the other side
+SCAN_LOOSE = 235  # a scan's faint halo explains ink; darker limits let its noise through (measured)
 DARK_LOOSE = 160  # medium ink: explains dark ink on the other side, a light hatch does not
 
 
@@ -40,7 +41,7 @@ def params_for(dpi: float, scanned: bool, resampled: bool = False) -> DiffParams
         return DiffParams(ink=150, tolerance_px=max(2, round(1.45 * px_per_pt)), min_blob_px=max(6, round(4 * px_per_pt ** 2)),
                           group_pt=9.0, min_region_px=max(30, round(10 * px_per_pt ** 2)),
                           # One level only: a scan compresses ink darkness, so "dark" means nothing there.
-                          levels=((150, LIGHT_LOOSE),))
+                          levels=((150, SCAN_LOOSE),))
     return DiffParams(ink=200, tolerance_px=max(1, round(0.7 * px_per_pt)) + int(resampled), min_blob_px=max(2, round(0.6 * px_per_pt ** 2)),
                       group_pt=7.0, min_region_px=max(6, round(2 * px_per_pt ** 2)),
                       levels=((200, LIGHT_LOOSE), (DARK, DARK_LOOSE)))

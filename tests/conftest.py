@@ -16,10 +16,7 @@ os.environ.setdefault("BUILDTRACE_HOME", tempfile.mkdtemp(prefix="buildtrace-tes
 
 import pytest  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = ROOT / "resources" / "sample"
-CORPUS = Path(os.environ.get("BUILDTRACE_CORPUS", ROOT.parent / "shared" / "corpus"))
-EVAL = CORPUS.parent / "eval"
+from tests_paths import CORPUS, SAMPLE_DIR  # noqa: E402
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

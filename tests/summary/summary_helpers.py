@@ -54,7 +54,7 @@ class Answer:
 @dataclass
 class Received:
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: dict[str, Any]
 
 
@@ -71,7 +71,7 @@ class ChatServer:
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                answer = server.record(Received(self.path, dict(self.headers), body))
+                answer = server.record(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 if answer.delay_s:
                     time.sleep(answer.delay_s)
                 payload = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
@@ -91,7 +91,8 @@ class ChatServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.httpd.block_on_close = False  # a handler still sleeping (the timeout test) must not hold us
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -122,7 +123,9 @@ def chat_server() -> Iterator[ChatServer]:
 class MemoryKeyring(KeyringBackend):
     """A keyring backend that keeps secrets in memory: the stand-in for the OS keyring in tests."""
 
-    priority = 1  # type: ignore[assignment]
+    # keyring registers every backend subclass; a negative priority keeps this one from ever becoming the
+    # process's default keyring (fail.Keyring has 0) for other tests that call keyring.get_keyring().
+    priority = -10  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()

@@ -1,0 +1,128 @@
+"""The SQLite database: pragmas, foreign keys, unique constraints and the migration runner."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from buildtrace_desktop.db import MIGRATIONS, Database, current_version, latest_version, make_engine, migrate
+from buildtrace_desktop.db.migrations import Migration, SchemaTooNewError
+from buildtrace_desktop.db.models import Base, Project, Sheet
+
+
+def test_every_connection_has_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    db = Database(tmp_path / "bt.db")
+    with db.read() as s:
+        assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert s.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
+    db.close()
+    # WAL is a property of the file: a plain sqlite3 connection sees it too.
+    with sqlite3.connect(tmp_path / "bt.db") as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
+    db = Database(tmp_path / "bt.db")
+    with pytest.raises(IntegrityError), db.write() as s:
+        s.add(Sheet(set_id=999, set_index=0, file_sha="0" * 64, page_index=0, kind="pdf"))
+    with db.read() as s:
+        assert s.query(Sheet).count() == 0
+
+
+def test_project_names_are_unique(tmp_path: Path) -> None:
+    db = Database(tmp_path / "bt.db")
+    with db.write() as s:
+        s.add(Project(name="Clinic"))
+    with pytest.raises(IntegrityError), db.write() as s:
+        s.add(Project(name="Clinic"))
+
+
+def test_a_new_database_is_at_the_latest_version(tmp_path: Path) -> None:
+    db = Database(tmp_path / "bt.db")
+    with db.engine.connect() as conn:
+        assert current_version(conn) == latest_version() == MIGRATIONS[-1].version
+    assert migrate(db.engine) == []  # opening again applies nothing
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
+    """Guards against a model change without a migration: columns and unique indexes must agree."""
+    migrated = make_engine(tmp_path / "migrated.db")
+    migrate(migrated)
+    reference = make_engine(tmp_path / "reference.db")
+    Base.metadata.create_all(reference)
+    got, want = inspect(migrated), inspect(reference)
+    assert set(got.get_table_names()) == set(want.get_table_names())
+    for table in want.get_table_names():
+        assert _columns(got, table) == _columns(want, table), table
+        assert _unique_constraints(got, table) == _unique_constraints(want, table), table
+    assert _index_sql(migrated) == _index_sql(reference)
+
+
+def _columns(insp, table: str) -> dict:
+    return {c["name"]: (str(c["type"]), c["nullable"]) for c in insp.get_columns(table)}
+
+
+def _unique_constraints(insp, table: str) -> set:
+    return {tuple(u["column_names"]) for u in insp.get_unique_constraints(table)}
+
+
+def _index_sql(engine) -> set:
+    """Every explicit index with its SQL (SQLAlchemy cannot reflect expression indexes)."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        return {(name, " ".join(sql.split())) for name, sql in rows}
+
+
+def _add_column_migration(conn) -> None:
+    conn.exec_driver_sql("ALTER TABLE projects ADD COLUMN client VARCHAR(200)")
+    conn.exec_driver_sql("UPDATE projects SET client = 'unknown'")
+
+
+def test_an_older_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path / "old.db")
+    assert migrate(engine, MIGRATIONS[:1]) == [1]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO projects (name, archived, created_at, updated_at) "
+                          "VALUES ('Clinic', 0, '2026-01-01', '2026-01-01')"))
+    engine.dispose()
+
+    engine = make_engine(tmp_path / "old.db")  # a later release, with one more migration
+    newer = [*MIGRATIONS, Migration(latest_version() + 1, "projects get a client", _add_column_migration)]
+    assert migrate(engine, newer) == [latest_version() + 1]
+    with engine.connect() as conn:
+        assert current_version(conn) == latest_version() + 1
+        rows = conn.execute(text("SELECT name, client FROM projects")).all()
+    assert [tuple(r) for r in rows] == [("Clinic", "unknown")]
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path / "bt.db")
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO projects (name, archived, created_at, updated_at) "
+                          "VALUES ('Clinic', 0, '2026-01-01', '2026-01-01')"))
+
+    def broken(conn) -> None:
+        conn.exec_driver_sql("ALTER TABLE projects ADD COLUMN client VARCHAR(200)")
+        raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        migrate(engine, [*MIGRATIONS, Migration(latest_version() + 1, "broken", broken)])
+    with engine.connect() as conn:
+        assert current_version(conn) == latest_version()
+        assert "client" not in {c["name"] for c in inspect(conn).get_columns("projects")}
+        assert conn.execute(text("SELECT count(*) FROM projects")).scalar() == 1
+
+
+def test_a_database_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path / "bt.db")
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO schema_version (version, applied_at) VALUES (999, CURRENT_TIMESTAMP)"))
+    with pytest.raises(SchemaTooNewError, match="newer"):
+        migrate(engine)

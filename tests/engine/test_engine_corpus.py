@@ -1,0 +1,91 @@
+"""The corpus cases (../shared/corpus/edits), compared by `buildtrace compare` and scored by the shared
+scorer (../shared/eval/score.py), against the targets of the engine issue.
+
+Where the engine does not reach a target yet, the floor below is what it reaches today (a ratchet: raise
+it when the engine improves, never lower it); README.md lists the measured figures and the gaps.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests_paths import CORPUS, EVAL
+
+pytestmark = pytest.mark.corpus
+
+VECTOR = ["lily_edits", "lily_shifted", "lily_shuffled", "va_edits", "va_shifted"]
+SCANNED = ["lily_scanned", "va_scanned"]
+NOCHANGE = ["lily_nochange", "lily_nochange_scanned"]
+
+# Per case: recall, precision, kind, text floors. Targets: vector 0.95 / 0.90 / 0.90 / 0.80 (all vector
+# cases together), scanned 0.90 / 0.80. lily_edits and lily_shifted each have one change whose truth box
+# is the extent of a PDF object that is mostly invisible (its visible difference is a small part of it).
+FLOORS = {
+    "lily_edits": (0.92, 0.90, 0.90, 0.80),
+    "lily_shifted": (0.92, 0.90, 0.90, 0.80),
+    "lily_shuffled": (0.95, 0.90, 0.90, 0.80),
+    "va_edits": (0.95, 0.90, 0.90, 0.80),
+    "va_shifted": (0.95, 0.90, 0.90, 0.80),
+    # Scans: changed digits inside small dimension text are below what 150 dpi scans show (known gap).
+    "lily_scanned": (0.75, 0.80, 0.80, 0.50),
+    "va_scanned": (0.72, 0.80, 0.80, 0.50),
+}
+
+
+def _scorer():
+    spec = importlib.util.spec_from_file_location("shared_score", EVAL / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict[str, tuple[dict, dict]]:
+    """Every case compared once, each in its own data folder, through the real command."""
+    out = tmp_path_factory.mktemp("corpus")
+    results = {}
+    for case in VECTOR + SCANNED + NOCHANGE:
+        case_dir = CORPUS / "edits" / case
+        env = dict(os.environ, BUILDTRACE_HOME=str(out / "home"))
+        run = subprocess.run([sys.executable, "-m", "buildtrace_desktop", "compare", str(case_dir / "old.pdf"),
+                              str(case_dir / "new.pdf"), "--out", str(out / case), "--summary", "none"],
+                             capture_output=True, text=True, env=env, timeout=900)
+        assert run.returncode in (0, 1), f"{case}: exit {run.returncode}\n{run.stderr}"
+        report = json.loads((out / case / "report.json").read_text())
+        truth = json.loads((case_dir / "truth.json").read_text())
+        results[case] = (report, truth)
+    return results
+
+
+@pytest.mark.parametrize("case", VECTOR + SCANNED)
+def test_case_reaches_its_floor(reports, case: str) -> None:
+    score = _scorer()
+    report, truth = reports[case]
+    row = score.summarize(case, score.score_case(report, truth))
+    recall, precision, kind, text = FLOORS[case]
+    assert row["sheets"] == 1.0 and row["numbers"] == 1.0, row
+    assert row["recall"] >= recall and row["precision"] >= precision, row
+    assert row["kind"] >= kind and row["text"] >= text, row
+
+
+def test_vector_cases_together_reach_the_targets(reports) -> None:
+    score = _scorer()
+    total = None
+    for case in VECTOR:
+        r = score.score_case(*reports[case])
+        total = r if total is None else {k: total[k] + r[k] for k in r}
+    row = score.summarize("vector", total)
+    assert row["recall"] >= 0.95 and row["precision"] >= 0.90 and row["kind"] >= 0.90 and row["text"] >= 0.80, row
+
+
+def test_nothing_changed_reports_nothing(reports) -> None:
+    report, _ = reports["lily_nochange"]
+    assert sum(len(s["changes"]) for s in report["sheets"]) == 0
+    report, _ = reports["lily_nochange_scanned"]
+    assert all(len(s["changes"]) <= 1 for s in report["sheets"]), [len(s["changes"]) for s in report["sheets"]]

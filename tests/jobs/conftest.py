@@ -1,0 +1,35 @@
+"""Fixtures of the job tests: a data folder with the sample's two sets imported into one project."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jobs_helpers
+import pytest
+
+from buildtrace_desktop.services import projects
+from buildtrace_desktop.services.app import AppContext
+
+
+@dataclass
+class SampleProject:
+    app: AppContext
+    project_id: int
+    old_set_id: int
+    new_set_id: int
+
+    def comparison(self) -> projects.CreatedComparison:
+        return projects.create_comparison(self.app, self.project_id, self.old_set_id, self.new_set_id)
+
+
+@pytest.fixture
+def sample(tmp_path: Path):
+    jobs_helpers.CALLS.clear()
+    jobs_helpers.GATE.clear()
+    jobs_helpers.ENTERED.clear()
+    with AppContext(tmp_path / "home") as app:
+        project = projects.create_project(app, "Sample")
+        old = projects.import_drawing_set(app, project.id, [jobs_helpers.SAMPLE / "old.pdf"], "Rev 1", ingest=False)
+        new = projects.import_drawing_set(app, project.id, [jobs_helpers.SAMPLE / "new.pdf"], "Rev 2", ingest=False)
+        yield SampleProject(app, project.id, old.set_id, new.set_id)
+    jobs_helpers.GATE.set()  # never leave a stand-in blocked

@@ -112,8 +112,8 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.nda
     Ink is compared at two levels: all ink (light hairlines, hatching) and dark ink only. Dark text on a
     light hatch would otherwise hide: every new stroke lies within a pixel of some hatch line.
     """
-    def ink(img: np.ndarray, level: int) -> np.ndarray:
-        return cv2.compare(img, level, cv2.CMP_LT) // 255
+    def ink(img: np.ndarray, level: int) -> np.ndarray:  # 0/1 mask of gray < level
+        return cv2.threshold(img, level - 1, 1, cv2.THRESH_BINARY_INV)[1]
 
     # Per level: (old strict, new strict, old loose, new loose). Ink at the strict level must be
     # explained by ink at the loose level on the other side: a hairline that renders at gray 205 in
@@ -122,7 +122,10 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.nda
     h, w = new.shape
     differs = np.zeros((h, w), np.uint8)
     for o, n, o_loose, n_loose in levels:
-        differs |= cv2.bitwise_and(o, 1 - n_loose) | cv2.bitwise_and(n, 1 - o_loose)
+        # On 0/1 masks, "a and not b" is a > b: OpenCV does it in one parallel pass.
+        cv2.bitwise_or(differs, cv2.compare(o, n_loose, cv2.CMP_GT), dst=differs)
+        cv2.bitwise_or(differs, cv2.compare(n, o_loose, cv2.CMP_GT), dst=differs)
+    differs = cv2.threshold(differs, 0, 1, cv2.THRESH_BINARY)[1]
     r = p.tolerance_px
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     fine = _any_pool(differs, 16)

@@ -10,7 +10,6 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -128,18 +127,52 @@ def _check_repaired(doc: pymupdf.Document, path: Path) -> None:
             )
 
 
-@dataclass
 class OpenPage:
-    """One page, open for rendering and text extraction. Use through `open_page`."""
+    """One page, open for rendering and text extraction. Use through `open_page`.
 
-    ref: PageRef
-    doc: pymupdf.Document
-    page: pymupdf.Page
-    size: tuple[float, float]  # points, rotation applied
-    has_text: bool
-    is_scan: bool
-    image_dpi: float | None  # native resolution of an image page (or of a single full-page scan image)
-    _words: list[Word] | None = None
+    Text is extracted lazily and once: an unchanged sheet in the common frame never needs it, and on a
+    dense sheet it costs as much as rendering.
+    """
+
+    def __init__(self, ref: PageRef, doc: pymupdf.Document, page: pymupdf.Page, size: tuple[float, float],
+                 has_text: bool | None = None, is_scan: bool | None = None, image_dpi: float | None = None) -> None:
+        self.ref, self.doc, self.page = ref, doc, page
+        self.size = size  # points, rotation applied
+        self.image_dpi = image_dpi  # native resolution of an image page or full-page scan image
+        self._has_text, self._is_scan = has_text, is_scan
+        self._textpage = None
+        self._words: list[Word] | None = None
+
+    def _text_page(self):
+        if self._textpage is None:
+            try:  # TEXTFLAGS_TEXT leaves images out: with them, 'dict' takes seconds on pages with logos
+                self._textpage = self.page.get_textpage(flags=pymupdf.TEXTFLAGS_TEXT)
+            except Exception as exc:
+                raise CorruptFileError(
+                    f"{self.ref.path}, page {self.ref.page_index + 1}: the page content is damaged ({exc})."
+                ) from exc
+        return self._textpage
+
+    @property
+    def has_text(self) -> bool:
+        if self._has_text is None:
+            self._has_text = len(self.page.get_text("text", textpage=self._text_page()).strip()) >= 20
+        return self._has_text
+
+    @property
+    def is_scan(self) -> bool:
+        """A page without text whose largest image covers most of it."""
+        if self._is_scan is None:
+            self._is_scan = False
+            if self.page.get_images() and not self.has_text:
+                page_area = self.size[0] * self.size[1]
+                for info in self.page.get_image_info():
+                    x0, y0, x1, y1 = info["bbox"]
+                    if (x1 - x0) * (y1 - y0) >= 0.6 * page_area:
+                        self._is_scan = True
+                        self.image_dpi = info["width"] * 72.0 / max(1e-6, x1 - x0)
+                        break
+        return self._is_scan
 
     def render_gray(self, dpi: float, clip: Box | None = None) -> np.ndarray:
         """Render the page (or `clip`, in points) to an 8-bit gray array at `dpi`."""
@@ -162,7 +195,7 @@ class OpenPage:
         if not self.has_text:
             return []
         if self._words is None:
-            raw = self.page.get_text("words")
+            raw = self.page.get_text("words", textpage=self._text_page())
             self._words = [Word((w[0], w[1], w[2], w[3]), w[4]) for w in raw if w[4].strip()]
         return self._words
 
@@ -196,6 +229,8 @@ class OpenPage:
         return self.page.rect.width / self.size[0]
 
     def text_dict(self, clip: Box | None = None) -> dict:
+        if clip is None:
+            return self.page.get_text("dict", textpage=self._text_page())
         rect = pymupdf.Rect(*clip) if clip is not None else None
         # TEXTFLAGS_TEXT leaves images out: with them, 'dict' takes seconds on pages with logos.
         return self.page.get_text("dict", clip=rect, flags=pymupdf.TEXTFLAGS_TEXT)
@@ -229,32 +264,13 @@ def _pdf_page(ref: PageRef, doc: pymupdf.Document, page: pymupdf.Page) -> OpenPa
     width, height = page.rect.width, page.rect.height
     if width <= 1 or height <= 1:
         raise BadInputError(f"{ref.path}, page {ref.page_index + 1}: the page has no size ({width} x {height} pt).")
-    try:
-        text = page.get_text("text")
-    except Exception as exc:
-        raise CorruptFileError(
-            f"{ref.path}, page {ref.page_index + 1}: the page content is damaged ({exc})."
-        ) from exc
-    has_text = len(text.strip()) >= 20
-    image_dpi = None
-    is_scan = False
-    if not has_text:
-        # A page without text whose largest image covers most of it is a scan.
-        infos = page.get_image_info()
-        page_area = width * height
-        for info in infos:
-            x0, y0, x1, y1 = info["bbox"]
-            if (x1 - x0) * (y1 - y0) >= 0.6 * page_area:
-                is_scan = True
-                image_dpi = info["width"] * 72.0 / max(1e-6, x1 - x0)
-                break
-    return OpenPage(ref, doc, page, (width, height), has_text, is_scan, image_dpi)
+    return OpenPage(ref, doc, page, (width, height))
 
 
 def _image_page(ref: PageRef, doc: pymupdf.Document, page: pymupdf.Page) -> OpenPage:
     width_px, height_px, dpi = image_info(ref.path)
     size = (width_px * 72.0 / dpi, height_px * 72.0 / dpi)
-    return _ImagePage(ref, doc, page, size, False, True, dpi)
+    return _ImagePage(ref, doc, page, size, has_text=False, is_scan=True, image_dpi=dpi)
 
 
 class _ImagePage(OpenPage):

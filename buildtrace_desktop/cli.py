@@ -125,19 +125,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _add_summary(comparison_id: int, mode: str, out_dir: str) -> int:
-    """Add the summary to the stored comparison and to the written report. Returns 0 or 1 (warning)."""
+    """Make and store the summary, and write the report again with it. Returns 0, or 1 when the LLM
+    summary failed (the offline one is kept and written)."""
     from buildtrace_desktop.services import summaries
     from buildtrace_desktop.services.app import AppContext
+    from buildtrace_desktop.services.export import export_comparison
 
     with AppContext() as app:
-        try:
-            summaries.summarize_into_report(app, comparison_id, mode, out_dir)
-        except BuildTraceError as exc:
-            if mode != "llm":
-                raise
-            print(f"warning: the LLM summary failed, the offline one is kept: {exc}", file=sys.stderr)
-            return int(ExitCode.warnings)
+        outcome = summaries.summarize_comparison(app, comparison_id, mode)
+        export_comparison(app, comparison_id, out_dir, summary=summary_for_report(outcome.best))
+    if outcome.llm_error:
+        print(f"warning: the LLM summary failed, the offline one is kept: {outcome.llm_error}", file=sys.stderr)
+        return int(ExitCode.warnings)
     return 0
+
+
+def summary_for_report(record) -> dict:
+    """The report's "summary" object from a stored summary version."""
+    data = dict(record.data)
+    data.update({"source": record.source, "text": record.text, "version": record.version,
+                 "edited_by_user": record.edited_by_user})
+    return data
 
 
 def print_sheet_table(rows: list[dict]) -> None:
@@ -161,8 +169,11 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     from buildtrace_desktop.services.app import AppContext
 
     with AppContext() as app:
-        text = summaries.summarize_and_print(app, args.comparison_id, args.mode)
-    print(text)
+        outcome = summaries.summarize_comparison(app, args.comparison_id, args.mode)
+    print(outcome.best.text)
+    if outcome.llm_error:
+        print(f"warning: the LLM summary failed, the offline one is kept: {outcome.llm_error}", file=sys.stderr)
+        return int(ExitCode.warnings)
     return 0
 
 

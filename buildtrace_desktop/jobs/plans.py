@@ -109,3 +109,16 @@ def fatal_failure(stages: list[JobStage]) -> JobStage | None:
 
 def all_finished(stages: list[JobStage]) -> bool:
     return all(_finished(s) for s in stages)
+
+
+def describe_key(key: str) -> str:
+    """Words for a stage key, for progress lines: 'diff:2:5' -> 'compare old page 3 with new page 6'."""
+    name, parts = parse_key(key)
+    if name == "sheet":
+        side = f"{parts[0]} " if len(parts) == 2 else ""
+        return f"read {side}page {int(parts[-1]) + 1}"
+    if name == "diff":
+        return f"compare old page {int(parts[0]) + 1} with new page {int(parts[1]) + 1}"
+    if name == "match":
+        return "match sheets"
+    return "finish the report" if name == "report" else key

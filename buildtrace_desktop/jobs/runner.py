@@ -7,13 +7,12 @@ runner schedules whatever became ready. QThreadPool needs no QCoreApplication, s
 
 Progress and completion are plain callbacks called from worker threads; the GUI wraps them in Qt signals:
     on_progress(job_id, done, total, stage_key, message)
-    on_finished(job_id, state)          # "done" | "failed" | "cancelled"
+    on_finished(job_id, state)          # "done" | "failed" | "cancelled" | "pending" (suspended)
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
-import multiprocessing
 import os
 import threading
 import traceback
@@ -28,6 +27,7 @@ from sqlalchemy import select, update
 from buildtrace_desktop.db.models import Comparison, Job, JobStage, utcnow
 from buildtrace_desktop.errors import BuildTraceError, ExitCode
 from buildtrace_desktop.jobs import plans
+from buildtrace_desktop.jobs.processes import call_in_thread, make_process_pool, process_alive, terminate_pool
 from buildtrace_desktop.jobs.stages import HANDLERS, StageContext, StageFunctions, Work
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class _ActiveJob:
     in_flight: set[int] = field(default_factory=set)  # stage ids handed to the thread pool
     password: str | None = None
     state: str | None = None
+    suspend: bool = False  # stopped by shutdown(): left pending for the next start, not cancelled
 
 
 class _StageRunnable(QRunnable):
@@ -88,14 +89,15 @@ class JobRunner:
 
     def submit(self, job_id: int, password: str | None = None) -> None:
         """Start (or continue) a pending, running or resumed job. Done stages are never redone."""
-        with self._lock:
-            if job_id in self._active and not self._active[job_id].finished.is_set():
-                return
-            self._active[job_id] = _ActiveJob(password=password)
+        if self.is_active(job_id):
+            return
         with self.app.db.write() as s:
             job = s.get(Job, job_id)
             if job is None:
-                raise BuildTraceError(f"job {job_id} does not exist")
+                raise BuildTraceError(f"Job {job_id} does not exist; it may have been deleted.")
+            if job.state == "running" and process_alive(job.worker_pid):
+                raise BuildTraceError(f"Job {job_id} is being run by another BuildTrace process "
+                                      f"(pid {job.worker_pid}); wait for it to finish or cancel it there.")
             # A stage left "running" by a crash (or a cancelled one being resumed) starts again.
             s.execute(update(JobStage).where(JobStage.job_id == job_id, JobStage.state == "running")
                       .values(state="pending"))
@@ -105,13 +107,15 @@ class JobRunner:
             job.finished_at = None
             if job.comparison_id is not None:
                 s.get(Comparison, job.comparison_id).status = "running"
+        with self._lock:
+            self._active[job_id] = _ActiveJob(password=password)
         self._schedule(job_id)
 
     def resume_incomplete(self) -> list[int]:
         """Submit every job a previous run left pending or running (its process is gone)."""
         with self.app.db.read() as s:
             jobs = s.scalars(select(Job).where(Job.state.in_(("pending", "running"))).order_by(Job.id)).all()
-        resumed = [j.id for j in jobs if not _process_alive(j.worker_pid)]
+        resumed = [j.id for j in jobs if not process_alive(j.worker_pid)]
         for job_id in resumed:
             self.submit(job_id)
         return resumed
@@ -133,7 +137,8 @@ class JobRunner:
 
     def retry(self, job_id: int, password: str | None = None) -> None:
         """Re-queue a failed or cancelled job's failed and cancelled stages (and its report)."""
-        self.wait(job_id)
+        if self.is_active(job_id):
+            return  # still running: nothing to retry yet
         with self.app.db.write() as s:
             s.execute(update(JobStage).where(JobStage.job_id == job_id,
                                              JobStage.state.in_(("failed", "cancelled")))
@@ -158,15 +163,32 @@ class JobRunner:
             active = self._active.get(job_id)
             return active is not None and not active.finished.is_set()
 
+    def suspend(self, job_id: int) -> None:
+        """Stop a job without cancelling it: running stages are abandoned and it is left "pending", so
+        `resume_incomplete()` (next start of the app) continues it. For closing the app mid-job."""
+        with self._lock:
+            active = self._active.get(job_id)
+            if active is None or active.finished.is_set():
+                return
+            active.suspend = True
+            active.cancel.set()
+            idle = not active.in_flight
+        if idle:
+            self._finish(job_id)
+
     def shutdown(self, cancel: bool = False) -> None:
-        """Wait for the thread pool (cancelling running jobs first if asked), then stop worker processes."""
-        if cancel:
-            for job_id in list(self._active):
+        """Stop: running jobs are suspended (resumed on the next start) or, with `cancel`, cancelled.
+        Returns once no stage thread runs; worker processes still computing are terminated."""
+        for job_id in [j for j in list(self._active) if self.is_active(j)]:
+            if cancel:
                 self.cancel(job_id)
+            else:
+                self.suspend(job_id)
         self._pool.waitForDone()
-        if self._processes is not None:
-            self._processes.shutdown(wait=True, cancel_futures=True)
-            self._processes = None
+        with self._lock:
+            processes, self._processes = self._processes, None
+        if processes is not None:
+            terminate_pool(processes)
 
     # ------------------------------------------------------------ scheduling
 
@@ -249,9 +271,9 @@ class JobRunner:
     def _compute(self, work: Work, active: _ActiveJob) -> Any:
         if work.fn is None:
             return work.output
-        if self.in_process or not work.heavy:
+        if not work.heavy:
             return work.fn(*work.args)
-        future = self._process_pool().submit(work.fn, *work.args)
+        future = call_in_thread(work.fn, work.args) if self.in_process else self._process_pool().submit(work.fn, *work.args)
         while True:
             try:
                 return future.result(timeout=POLL_SECONDS)
@@ -263,9 +285,7 @@ class JobRunner:
     def _process_pool(self) -> cf.ProcessPoolExecutor:
         with self._lock:
             if self._processes is None:
-                # spawn: a fresh interpreter, safe with Qt's threads (fork would copy them half-locked).
-                self._processes = cf.ProcessPoolExecutor(self.max_workers,
-                                                         mp_context=multiprocessing.get_context("spawn"))
+                self._processes = make_process_pool(self.max_workers)
             return self._processes
 
     def _reset_processes(self) -> None:
@@ -276,9 +296,13 @@ class JobRunner:
 
     def _fail_stage(self, ctx: StageContext, on_failure: Callable | None, code: int, message: str) -> None:
         message = self._readable(message)
+        if on_failure is not None:
+            try:
+                with self.app.db.write() as s:
+                    on_failure(s, ctx, message)
+            except Exception:  # the stage's own rows may be what is broken; the failure mark matters more
+                log.error("recording the failure of %s failed:\n%s", ctx.stage.key, traceback.format_exc())
         with self.app.db.write() as s:
-            if on_failure is not None:
-                on_failure(s, ctx, message)
             _mark(s, ctx.stage.id, "failed", code, message)
 
     def _readable(self, message: str) -> str:
@@ -301,7 +325,10 @@ class JobRunner:
             active = self._active[job_id]
             if active.finished.is_set() or active.in_flight:
                 return
-            state = self._record_end(job_id, active.cancel.is_set())
+            if active.suspend:
+                state = self._record_suspended(job_id)
+            else:
+                state = self._record_end(job_id, active.cancel.is_set())
             active.state = state
             active.finished.set()
         if self.on_finished is not None:
@@ -327,9 +354,17 @@ class JobRunner:
                 job.error_message = "the job stopped with unfinished stages; retry it"
             job.state, job.finished_at, job.worker_pid = state, utcnow(), None
             job.progress = 1.0 if state == "done" else job.progress
-            if job.comparison_id is not None and state != "done":
+            if job.comparison_id is not None:
                 s.get(Comparison, job.comparison_id).status = state
         return state
+
+    def _record_suspended(self, job_id: int) -> str:
+        with self.app.db.write() as s:
+            s.execute(update(JobStage).where(JobStage.job_id == job_id, JobStage.state == "running")
+                      .values(state="pending"))
+            job = s.get(Job, job_id)
+            job.state, job.worker_pid = "pending", None
+        return "pending"
 
     def _mark_cancelled(self, job_id: int) -> None:
         with self.app.db.write() as s:
@@ -364,15 +399,3 @@ def _cancel_unfinished(session: Any, job_id: int) -> None:
     session.execute(update(JobStage).where(JobStage.job_id == job_id,
                                            JobStage.state.in_(("pending", "running")))
                     .values(state="cancelled"))
-
-
-def _process_alive(pid: int | None) -> bool:
-    if pid is None or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -163,11 +163,15 @@ def _sheet_for_stage(session: Session, ctx: StageContext) -> Sheet:
 
 def prepare_sheet(session: Session, ctx: StageContext) -> Work:
     sheet = _sheet_for_stage(session, ctx)
+    if sheet.read_at is not None:  # read meanwhile (by the set's ingest job): nothing to do
+        return Work(output=None, context={"sheet_id": sheet.id})
     return Work(ctx.functions.read_sheet, (page_ref(session, ctx.app, sheet), ctx.settings),
                 context={"sheet_id": sheet.id, "original": _original_name(session, sheet)})
 
 
-def commit_sheet(session: Session, ctx: StageContext, work: Work, info: SheetInfo) -> None:
+def commit_sheet(session: Session, ctx: StageContext, work: Work, info: SheetInfo | None) -> None:
+    if info is None:
+        return
     sheet = session.get(Sheet, work.context["sheet_id"])
     sheet.sheet_number = info.sheet_number
     sheet.title = info.title

@@ -105,7 +105,8 @@ def open_document(path: str | Path, password: str | None = None) -> Iterator[pym
 
 
 # What MuPDF says when page content itself is cut short, not just the cross-reference table.
-_DAMAGE_SIGNS = ("premature end", "truncated", "syntax error", "is not a stream", "unknown compression")
+_DAMAGE_SIGNS = ("premature end", "truncated", "syntax error", "is not a stream", "unknown compression",
+                 "page tree load failed", "cannot find object")
 
 
 def _check_repaired(doc: pymupdf.Document, path: Path) -> None:
@@ -119,6 +120,9 @@ def _check_repaired(doc: pymupdf.Document, path: Path) -> None:
             raise CorruptFileError(f"{path}, page {page.number + 1}: the page is damaged ({exc}). "
                                    "Download or export the file again.") from exc
         warnings = pymupdf.TOOLS.mupdf_warnings()
+        if not page.get_contents():
+            raise CorruptFileError(f"{path}: the file is damaged or truncated (page {page.number + 1} has no "
+                                   "content left). Download or export it again.")
         if any(sign in warnings for sign in _DAMAGE_SIGNS):
             detail = next(line for line in warnings.splitlines() if any(s in line for s in _DAMAGE_SIGNS))
             raise CorruptFileError(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from buildtrace_desktop.errors import BadInputError
 from buildtrace_desktop.jobs.stages import pair_result_from_rows, sheet_info
 from buildtrace_desktop.processing.types import PairResult, SheetInfo, SheetMatch
 from buildtrace_desktop.services.app import AppContext
+from buildtrace_desktop.storage import atomic_copy
 
 
 def export_comparison(app: AppContext, comparison_id: int, out_dir: str | Path,
@@ -25,16 +27,19 @@ def export_comparison(app: AppContext, comparison_id: int, out_dir: str | Path,
     """Write the comparison's report files into `out_dir`; return the path of report.json."""
     from buildtrace_desktop.processing import report as report_mod  # late: pulls in PyMuPDF
 
-    report, results = build_comparison_report(app, comparison_id, summary)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    report, results = build_comparison_report(app, comparison_id, summary, image_dir=out)
     report_mod.write_outputs(out, report, results)
     return out / "report.json"
 
 
-def build_comparison_report(app: AppContext, comparison_id: int,
-                            summary: dict | None = None) -> tuple[dict, dict[tuple[int | None, int | None], PairResult]]:
-    """The report dict (and the pair results it was built from) of a finished comparison."""
+def build_comparison_report(
+    app: AppContext, comparison_id: int, summary: dict | None = None, image_dir: str | Path | None = None
+) -> tuple[dict, dict[tuple[int | None, int | None], PairResult]]:
+    """The report dict (and the pair results it was built from) of a finished comparison.
+
+    With `image_dir`, each pair's PNGs are copied there under the sheet's name (`AF101_overlay.png`)."""
     from buildtrace_desktop.processing.report import build_report
 
     with app.db.read() as s:
@@ -57,7 +62,10 @@ def build_comparison_report(app: AppContext, comparison_id: int,
             if pair.diff_state == "done":
                 changes = list(s.scalars(select(ChangeRow).where(ChangeRow.pair_id == pair.id)
                                          .order_by(ChangeRow.ordinal)))
-                results[(old_index, new_index)] = pair_result_from_rows(pair, changes)
+                result = pair_result_from_rows(pair, changes)
+                if image_dir is not None:
+                    _copy_images(result, Path(image_dir), _image_stem(by_id[pair.new_sheet_id], pair.ordinal))
+                results[(old_index, new_index)] = result
                 reviews[(old_index, new_index)] = changes
         old_set = _set_descriptor(s, app, comparison.old_set_id, len(old_sheets))
         new_set = _set_descriptor(s, app, comparison.new_set_id, len(new_sheets))
@@ -68,6 +76,20 @@ def build_comparison_report(app: AppContext, comparison_id: int,
     report["warnings"] = list(comparison.warnings_json or [])
     _add_reviews(report, reviews)
     return report, results
+
+
+def _image_stem(sheet: Sheet, ordinal: int) -> str:
+    label = sheet.effective_number or f"sheet_{sheet.set_index + 1:03d}"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._") or "sheet"
+    return f"{ordinal + 1:03d}_{safe}"
+
+
+def _copy_images(result: PairResult, folder: Path, stem: str) -> None:
+    """Copy the pair's PNGs (kept in the results cache) to `folder` and point the result at the copies."""
+    for attr, suffix in (("overlay_png", "_overlay.png"), ("side_by_side_png", "_side_by_side.png")):
+        source = getattr(result, attr)
+        if source and Path(source).is_file():
+            setattr(result, attr, str(atomic_copy(source, folder / (stem + suffix))))
 
 
 def _sheets(session: Session, set_id: int) -> list[Sheet]:

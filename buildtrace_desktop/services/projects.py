@@ -100,11 +100,7 @@ def delete_project(app: AppContext, project_id: int) -> list[str]:
         _get(s, Project, project_id, "project")
         set_ids = list(s.scalars(select(DrawingSet.id).where(DrawingSet.project_id == project_id)))
         comparison_ids = list(s.scalars(select(Comparison.id).where(Comparison.project_id == project_id)))
-        running = s.scalars(select(Job.id).where(
-            Job.state == "running",
-            (Job.set_id.in_(set_ids)) | (Job.comparison_id.in_(comparison_ids)))).first()
-        if running is not None:
-            raise BadInputError("A job of this project is running: cancel it (Jobs panel) before deleting.")
+        _refuse_if_running(s, set_ids, comparison_ids, "this project")
         shas = set(s.scalars(select(SetFile.file_sha).where(SetFile.set_id.in_(set_ids))))
         s.execute(delete(Project).where(Project.id == project_id))  # cascades to sets, sheets, comparisons
         unused = [sha for sha in shas if not _file_in_use(s, sha)]
@@ -116,6 +112,43 @@ def delete_project(app: AppContext, project_id: int) -> list[str]:
     for comparison_id in comparison_ids:
         shutil.rmtree(app.config.comparison_dir(comparison_id), ignore_errors=True)
     return sorted(unused)
+
+
+def delete_set(app: AppContext, set_id: int) -> list[str]:
+    """Delete a drawing set, the comparisons that use it, and its stored files no other set uses.
+
+    Refuses while one of its jobs runs. Returns the hashes of the files removed from the store."""
+    with app.db.write() as s:
+        _get(s, DrawingSet, set_id, "drawing set")
+        comparison_ids = list(s.scalars(select(Comparison.id).where(
+            (Comparison.old_set_id == set_id) | (Comparison.new_set_id == set_id))))
+        _refuse_if_running(s, [set_id], comparison_ids, "this drawing set")
+        shas = set(s.scalars(select(SetFile.file_sha).where(SetFile.set_id == set_id)))
+        s.execute(delete(DrawingSet).where(DrawingSet.id == set_id))
+        unused = [sha for sha in shas if not _file_in_use(s, sha)]
+        suffixes = {f.sha256: f.suffix for f in s.scalars(select(StoredFile).where(StoredFile.sha256.in_(unused)))}
+        s.execute(delete(StoredFile).where(StoredFile.sha256.in_(unused)))
+    for sha in unused:
+        app.store.remove(sha, suffixes.get(sha, ""))
+    for comparison_id in comparison_ids:
+        shutil.rmtree(app.config.comparison_dir(comparison_id), ignore_errors=True)
+    return sorted(unused)
+
+
+def delete_comparison(app: AppContext, comparison_id: int) -> None:
+    """Delete a comparison with its pairs, changes, reviews, summaries and jobs (the sets stay)."""
+    with app.db.write() as s:
+        _get(s, Comparison, comparison_id, "comparison")
+        _refuse_if_running(s, [], [comparison_id], "this comparison")
+        s.execute(delete(Comparison).where(Comparison.id == comparison_id))
+    shutil.rmtree(app.config.comparison_dir(comparison_id), ignore_errors=True)
+
+
+def _refuse_if_running(session: Session, set_ids: list[int], comparison_ids: list[int], what: str) -> None:
+    running = session.scalars(select(Job.id).where(
+        Job.state == "running", (Job.set_id.in_(set_ids)) | (Job.comparison_id.in_(comparison_ids)))).first()
+    if running is not None:
+        raise BadInputError(f"A job of {what} is running: cancel it (Jobs panel) before deleting.")
 
 
 def _file_in_use(session: Session, sha: str) -> bool:
@@ -160,8 +193,10 @@ def import_drawing_set(
                                  issue_date=issue_date)
         s.add(drawing_set)
         s.flush()
-        for position, (path, sha) in enumerate(file_shas.items()):
+        for sha, path in {sha: path for path, sha in file_shas.items()}.items():  # one row per content
             _ensure_stored_file(s, sha, Path(path), app)
+        s.flush()  # stored_files rows first: set_files and sheets refer to them
+        for position, (path, sha) in enumerate(file_shas.items()):
             s.add(SetFile(set_id=drawing_set.id, file_sha=sha, position=position, original_path=path))
         for page in pages:
             s.add(Sheet(set_id=drawing_set.id, set_index=page.set_index, file_sha=file_shas[page.path],
@@ -322,6 +357,21 @@ def list_jobs(app: AppContext, states: Sequence[str] | None = None, comparison_i
         if set_id is not None:
             query = query.where(Job.set_id == set_id)
         return list(s.scalars(query))
+
+
+def job_title(app: AppContext, job_id: int) -> str:
+    """Words for a job in the job panel: 'Compare Rev 1 → Rev 2 (Clinic)', 'Read sheets of Rev 2 (Clinic)'."""
+    with app.db.read() as s:
+        job = _get(s, Job, job_id, "job")
+        if job.comparison_id is not None:
+            comparison = s.get(Comparison, job.comparison_id)
+            old, new = s.get(DrawingSet, comparison.old_set_id), s.get(DrawingSet, comparison.new_set_id)
+            project = s.get(Project, comparison.project_id)
+            return f"Compare {old.label} → {new.label} ({project.name})"
+        if job.set_id is not None:
+            drawing_set = s.get(DrawingSet, job.set_id)
+            return f"Read sheets of {drawing_set.label} ({s.get(Project, drawing_set.project_id).name})"
+        return f"{job.kind.capitalize()} job {job.id}"
 
 
 def list_stages(app: AppContext, job_id: int) -> list[JobStage]:

@@ -65,10 +65,13 @@ def test_a_folder_imports_every_drawing_in_it(app: AppContext, tmp_path: Path) -
     folder.mkdir()
     shutil.copy(SAMPLE / "old.pdf", folder / "a.pdf")
     shutil.copy(SAMPLE / "new.pdf", folder / "b.pdf")
+    shutil.copy(SAMPLE / "new.pdf", folder / "c.pdf")  # the same drawing twice: stored once
     project = projects.create_project(app, "Clinic")
     imported = projects.import_drawing_set(app, project.id, [folder], "Rev 2", ingest=False)
-    assert imported.sheet_count == 4
-    assert len(projects.set_file_shas(app, imported.set_id)) == 2
+    assert imported.sheet_count == 6
+    shas = projects.set_file_shas(app, imported.set_id)
+    assert len(shas) == 3 and shas[1] == shas[2]
+    assert len([p for p in app.config.files_dir.rglob("*") if p.is_file()]) == 2
 
 
 def test_a_bad_file_imports_nothing(app: AppContext, tmp_path: Path) -> None:

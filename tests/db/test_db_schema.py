@@ -126,3 +126,44 @@ def test_a_database_from_a_newer_release_is_refused(tmp_path: Path) -> None:
         conn.execute(text("INSERT INTO schema_version (version, applied_at) VALUES (999, CURRENT_TIMESTAMP)"))
     with pytest.raises(SchemaTooNewError, match="newer"):
         migrate(engine)
+
+
+def test_a_write_takes_the_write_lock_up_front_and_a_read_does_not(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE: two writers (GUI and a CLI run) queue on the busy timeout instead of failing when a
+    read lock cannot be upgraded."""
+    from sqlalchemy import event
+
+    db = Database(tmp_path / "bt.db")
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql))
+    with db.write() as s:
+        s.add(Project(name="Clinic"))
+    with db.read() as s:
+        s.query(Project).all()
+    assert [x for x in statements if x.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
+
+
+WRITER = """
+import sys
+from buildtrace_desktop.db import Database
+from buildtrace_desktop.db.models import Project
+db = Database(sys.argv[1])
+for i in range(40):
+    with db.write() as s:
+        s.add(Project(name=f"{sys.argv[2]}-{i}"))
+"""
+
+
+def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
+    """A CLI compare and the GUI may write the same database at the same time."""
+    import subprocess
+    import sys
+
+    Database(tmp_path / "bt.db").close()
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "bt.db"), name],
+                                stderr=subprocess.PIPE, text=True) for name in ("gui", "cli")]
+    errors = [w.communicate(timeout=120)[1] for w in writers]
+    assert [w.returncode for w in writers] == [0, 0], errors
+    db = Database(tmp_path / "bt.db")
+    with db.read() as s:
+        assert s.query(Project).count() == 80

@@ -66,6 +66,7 @@ def _write(path: Path, data: bytes) -> Path:
 
 @pytest.mark.parametrize("make, error, words", [
     (lambda d, s: pdf_makers.truncated(s, d / "truncated.pdf"), CorruptFileError, "damaged"),
+    (lambda d, s: pdf_makers.truncated(s, d / "stub.pdf", fraction=0.005), CorruptFileError, "truncated"),
     (lambda d, s: pdf_makers.zero_pages(d / "empty.pdf"), EmptyDocumentError, "no pages"),
     (lambda d, s: _write(d / "zero.pdf", b""), EmptyDocumentError, "0 bytes"),
     (lambda d, s: _write(d / "junk.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 40), CorruptFileError, "damaged"),

@@ -1,25 +1,14 @@
 """Fixtures of the job tests: a data folder with the sample's two sets imported into one project."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import jobs_helpers
 import pytest
+from jobs_helpers import SampleProject
 
 from buildtrace_desktop.services import projects
 from buildtrace_desktop.services.app import AppContext
-
-
-@dataclass
-class SampleProject:
-    app: AppContext
-    project_id: int
-    old_set_id: int
-    new_set_id: int
-
-    def comparison(self) -> projects.CreatedComparison:
-        return projects.create_comparison(self.app, self.project_id, self.old_set_id, self.new_set_id)
 
 
 @pytest.fixture

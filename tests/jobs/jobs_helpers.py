@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from buildtrace_desktop.errors import CorruptFileError, MissingDependencyError
@@ -19,6 +20,8 @@ from buildtrace_desktop.processing.types import (
     SheetInfo,
     SheetMatch,
 )
+from buildtrace_desktop.services import projects
+from buildtrace_desktop.services.app import AppContext
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample"
 CALLS: Counter[str] = Counter()
@@ -104,3 +107,21 @@ def sleeping_compare(old: PageRef, new: PageRef, settings: CompareSettings, out_
     (Path(os.environ["BT_TEST_PID_DIR"]) / str(os.getpid())).write_text("")
     time.sleep(300)
     return compare_pair(old, new, settings, out_dir, name)
+
+
+@dataclass
+class SampleProject:
+    app: AppContext
+    project_id: int
+    old_set_id: int
+    new_set_id: int
+
+    def comparison(self) -> projects.CreatedComparison:
+        return projects.create_comparison(self.app, self.project_id, self.old_set_id, self.new_set_id)
+
+
+def read_sheet_needing_password(page: PageRef, settings: CompareSettings) -> SheetInfo:
+    """Checks that the password reached the stage (it is never stored, so it must travel in memory)."""
+    if settings.password != "s3cret-pw":
+        raise AssertionError(f"stage got password {settings.password!r}")
+    return read_sheet(page, settings)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import jobs_helpers
-from conftest import SampleProject
+from jobs_helpers import SampleProject
 from sqlalchemy import select, update
 
 from buildtrace_desktop.db.models import ChangeRow, Job, JobStage, PairResultCache, SheetPair
@@ -68,7 +68,12 @@ def test_a_compare_job_runs_every_stage_once_and_writes_its_rows(sample: SampleP
 def test_sheets_read_by_ingest_are_not_read_again(sample: SampleProject) -> None:
     project = projects.create_project(sample.app, "Ingested")
     imported = projects.import_drawing_set(sample.app, project.id, [jobs_helpers.SAMPLE / "new.pdf"], "Rev 3")
+    early = projects.create_comparison(sample.app, project.id, imported.set_id, imported.set_id)
+    assert len([k for k in _stages(sample, early.job_id) if k.startswith("sheet:")]) == 4  # none read yet
     _, state = _run(sample, imported.job_id)
+    assert state == "done"
+    assert jobs_helpers.CALLS["read_sheet"] == 2
+    _, state = _run(sample, early.job_id)  # its sheet stages find the sheets read by ingest
     assert state == "done"
     assert jobs_helpers.CALLS["read_sheet"] == 2
     assert all(s.read_at is not None for s in projects.list_sheets(sample.app, imported.set_id))
@@ -250,3 +255,37 @@ def test_shutdown_mid_job_suspends_it_and_the_next_start_resumes_it(sample: Samp
     runner.shutdown()
     assert _change_count(sample, created.comparison_id) == 4
     assert _stages(sample, created.job_id)["match"].attempts == 1
+
+
+def test_a_failed_pair_is_exported_as_a_warning_not_as_changes(sample: SampleProject, tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    from buildtrace_desktop.services.export import export_comparison
+
+    created = sample.comparison()
+    _run(sample, created.job_id, compare_pair=jobs_helpers.failing_second_pair)
+    report = json.loads(export_comparison(sample.app, created.comparison_id, tmp_path / "out").read_text())
+    good, failed = report["sheets"]
+    assert len(good["changes"]) == 2 and good["changes"][0]["review_status"] == "open"
+    assert failed["changes"] == [] and failed["warnings"]
+    assert any("damaged" in w for w in report["warnings"])
+    assert (tmp_path / "out" / "changes.csv").read_text().count("\n") == 3  # header + the good pair's 2
+
+
+def test_a_pdf_password_reaches_the_stages_and_is_never_written(tmp_path) -> None:  # noqa: ANN001
+    import pymupdf
+
+    from buildtrace_desktop.processing.types import CompareSettings
+    from buildtrace_desktop.services.compare import compare_paths
+
+    locked = tmp_path / "locked.pdf"
+    with pymupdf.open(jobs_helpers.SAMPLE / "new.pdf") as doc:
+        doc.save(locked, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner-pw", user_pw="s3cret-pw")
+    settings = CompareSettings(password="s3cret-pw")
+    functions = jobs_helpers.stand_ins(read_sheet=jobs_helpers.read_sheet_needing_password)
+    outcome = compare_paths([locked], [locked], tmp_path / "out", settings, home=tmp_path / "home",
+                            functions=functions)
+    assert outcome.exit_code == 0
+    for path in (tmp_path / "home").rglob("*"):
+        if path.is_file():
+            assert b"s3cret-pw" not in path.read_bytes(), path

@@ -1,0 +1,89 @@
+"""Processes and threads for the job runner: the worker-process pool, a watchdog that ends a worker when
+its app dies, a daemon-thread call that can be abandoned, and whether a process id is alive (portable)."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def make_process_pool(max_workers: int) -> cf.ProcessPoolExecutor:
+    """Spawned workers (a fresh interpreter: safe beside Qt's threads, which fork would copy half-locked)."""
+    return cf.ProcessPoolExecutor(max_workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=watch_parent, initargs=(os.getpid(),))
+
+
+def terminate_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Stop a pool now, killing work in progress (abandoned work: its result would be dropped anyway)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def watch_parent(parent_pid: int) -> None:
+    """In a worker process: exit when the app that started it is gone (killed, crashed).
+
+    A spawned worker holds both ends of its task queue, so it never sees EOF when the parent dies and
+    would otherwise live on as an orphan."""
+
+    def parent_alive() -> bool:
+        if os.name == "posix":
+            return os.getppid() == parent_pid  # a dead parent's children are re-parented
+        return _windows_process_alive(parent_pid)
+
+    def watch() -> None:
+        while parent_alive():
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="buildtrace-parent-watch", daemon=True).start()
+
+
+def call_in_thread(fn: Callable[..., Any], args: tuple) -> cf.Future:
+    """Run `fn` in a daemon thread of its own, so that the waiting stage can abandon it on cancel."""
+    future: cf.Future = cf.Future()
+
+    def call() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # handed to the waiting stage, which classifies it
+            future.set_exception(exc)
+
+    threading.Thread(target=call, name="buildtrace-stage", daemon=True).start()
+    return future
+
+
+def process_alive(pid: int | None) -> bool:
+    """Whether another process with this id runs (our own id counts as not: we are starting afresh)."""
+    if pid is None or pid == os.getpid():
+        return False
+    if os.name == "nt":
+        return _windows_process_alive(pid)  # os.kill(pid, 0) would terminate it on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _windows_process_alive(pid: int) -> bool:
+    import ctypes
+
+    query_limited_information, still_active = 0x1000, 259
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(query_limited_information, False, pid)
+    if not handle:
+        return False
+    try:
+        code = ctypes.c_ulong()
+        return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == still_active
+    finally:
+        kernel32.CloseHandle(handle)

@@ -305,9 +305,14 @@ def image_info(path: str | Path) -> tuple[int, int, float]:
     return width, height, float(round(value)) if abs(value - round(value)) < 0.05 else value
 
 
-def choose_dpi(sizes: list[tuple[float, float]], settings: CompareSettings) -> float:
-    """The render DPI for a pair: the asked DPI, lowered so no page exceeds `settings.max_pixels`."""
+def choose_dpi(sizes: list[tuple[float, float]], settings: CompareSettings,
+               native_dpis: list[float | None] | None = None) -> float:
+    """The render DPI for a pair: the asked DPI, no more than an image page's own resolution (more only
+    upsamples), lowered so no page exceeds `settings.max_pixels`."""
     dpi = settings.dpi
+    for native in native_dpis or []:
+        if native:
+            dpi = min(dpi, max(MIN_DPI, native))
     for width, height in sizes:
         if max(width, height) > MAX_PAGE_POINTS * 1.01:
             raise PageTooLargeError(

@@ -36,7 +36,8 @@ def compare_pair(
     `<name>_side_by_side.png` there. Holds one pair of page images in memory at a time."""
     started = time.perf_counter()
     with documents.open_page(old, settings) as old_page, documents.open_page(new, settings) as new_page:
-        dpi = documents.choose_dpi([old_page.size, new_page.size], settings)
+        native = [p.image_dpi for p in (old_page, new_page) if p.is_scan]
+        dpi = documents.choose_dpi([old_page.size, new_page.size], settings, native)
         new_img = new_page.render_gray(dpi)
         alignment, old_aligned = align.align_pages(old_page, new_page, new_img, dpi)
         if new_page.is_scan:
@@ -51,7 +52,7 @@ def compare_pair(
         changes = diff.regions_to_changes(regions, dpi)
         text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)
-        if dpi < settings.dpi:
+        if dpi < min([settings.dpi, *(n for n in native if n)]):
             w_in, h_in = (max(o, n) / 72.0 for o, n in zip(old_page.size, new_page.size, strict=True))
             result.warnings.append(
                 f"large sheet ({w_in:.0f} x {h_in:.0f} in): compared at {dpi:.0f} dpi instead of {settings.dpi:.0f} "

@@ -6,6 +6,7 @@ leaves a partial report.json behind.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
@@ -160,6 +161,8 @@ MARGIN = 36.0
 def write_pdf(path: Path, report: dict, image_dir: Path) -> None:
     doc = pymupdf.open()
     _cover_page(doc, report)
+    if (report.get("summary") or {}).get("text"):
+        _summary_pages(doc, report["summary"])
     for sheet in report["sheets"]:
         if sheet.get("changes") or sheet.get("warnings"):
             _sheet_page(doc, sheet, image_dir)
@@ -202,12 +205,23 @@ def _cover_page(doc: pymupdf.Document, report: dict) -> None:
         for x, cell in zip(cols, row, strict=True):
             _text(page, x, y, cell, 8.5)
         y += 12
-    summary = report.get("summary")
-    if summary and summary.get("text"):
-        y += 16
-        _text(page, MARGIN, y, f"Summary ({summary.get('source', 'offline')})", 11, bold=True)
-        rect = pymupdf.Rect(MARGIN, y + 6, PAGE_W - MARGIN, PAGE_H - MARGIN)
-        page.insert_textbox(rect, summary["text"], fontsize=8.5, fontname="helv")
+
+
+SUMMARY_LINES_PER_PAGE = 70
+
+
+def _summary_pages(doc: pymupdf.Document, summary: dict) -> None:
+    """The summary on pages of its own, as HTML: the built-in PDF fonts cannot show quotes and arrows
+    ("167" -> "175"), and a long summary must flow onto more pages instead of being cut off."""
+    lines = summary["text"].splitlines()
+    title = f"Change summary ({summary.get('source', 'offline')})"
+    for start in range(0, max(1, len(lines)), SUMMARY_LINES_PER_PAGE):
+        page = doc.new_page(width=PAGE_W, height=PAGE_H)
+        chunk = lines[start:start + SUMMARY_LINES_PER_PAGE]
+        body = "".join(f"<p>{html.escape(line) or '&nbsp;'}</p>" for line in chunk)
+        heading = f"<h3>{html.escape(title)}</h3>" if start == 0 else ""
+        page.insert_htmlbox(pymupdf.Rect(MARGIN, MARGIN, PAGE_W - MARGIN, PAGE_H - MARGIN),
+                            heading + body, css="* {font-family: sans-serif; font-size: 9pt;} p {margin: 0;}")
 
 
 def _sheet_page(doc: pymupdf.Document, sheet: dict, image_dir: Path) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from buildtrace_desktop.errors import ExternalToolError
 from buildtrace_desktop.processing import documents, ocr
 from buildtrace_desktop.processing.types import CompareSettings, PageRef, SheetInfo, SheetMatch
 
@@ -39,7 +40,10 @@ def read_sheet(page: PageRef, settings: CompareSettings) -> SheetInfo:
             lines = _text_layer_lines(opened)
             source = "text"
         elif settings.ocr:
-            lines = _ocr_title_block_lines(opened)
+            try:
+                lines = _ocr_title_block_lines(opened)
+            except ExternalToolError:
+                lines = []  # Tesseract crashed or timed out: no number, which the report flags
             source = "ocr"
         else:
             lines, source = [], None
@@ -84,7 +88,8 @@ def _text_layer_lines(opened: documents.OpenPage) -> list[_Text]:
 def _ocr_title_block_lines(opened: documents.OpenPage) -> list[_Text]:
     """OCR the two places title blocks live: the bottom-right corner and the right-hand strip."""
     width, height = opened.size
-    dpi = 150.0
+    # Images and scans: their own resolution (more adds nothing but time); 150 dpi at most.
+    dpi = min(150.0, opened.image_dpi or 150.0)
     regions = [(0.62 * width, 0.78 * height, width, height), (0.86 * width, 0.0, width, 0.78 * height)]
     lines: list[_Text] = []
     for clip in regions:

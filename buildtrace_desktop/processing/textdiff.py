@@ -5,16 +5,20 @@ words are mapped into new-page points through the alignment first.
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from difflib import SequenceMatcher
 
 import numpy as np
 
+from buildtrace_desktop.errors import ExternalToolError
 from buildtrace_desktop.processing import align, ocr
 from buildtrace_desktop.processing.documents import OpenPage
 from buildtrace_desktop.processing.types import Alignment, Box, Change, CompareSettings, Word
 
 MARGIN_PT = 2.0  # a word whose box reaches into the change by this much belongs to it
+OCR_MAX_AREA_PT2 = 400.0 * 400.0  # larger changes are line work or whole areas: reading them costs minutes
+OCR_BUDGET_S = 60.0  # per sheet pair; the rest of its changes go without OCR text
 OCR_DPI = 300.0  # Tesseract reads small drawing text far better at 300 dpi than at 150
 OCR_PAD_PT = 6.0
 
@@ -32,6 +36,7 @@ def attach_text(
     if not changes:
         return "none"
     sources = set()
+    budget = _OcrBudget(OCR_BUDGET_S)
     old_words = _mapped_words(old_page.words(), alignment.matrix) if old_page.has_text else None
     new_words = new_page.words() if new_page.has_text else None
     for change in changes:
@@ -39,9 +44,9 @@ def attach_text(
         if old_words is not None:
             before = _words_in(old_words, box)
             sources.add("text")
-        elif settings.ocr:
+        elif settings.ocr and budget.allows(box):
             inverse = align.invert(alignment.matrix)
-            before = _mapped_words(_ocr_box(old_page, _map_box(box, inverse), pad=OCR_PAD_PT), alignment.matrix)
+            before = _mapped_words(budget.read(old_page, _map_box(box, inverse)), alignment.matrix)
             before = _words_in(before, box)
             sources.add("ocr")
         else:
@@ -49,8 +54,8 @@ def attach_text(
         if new_words is not None:
             after = _words_in(new_words, box)
             sources.add("text")
-        elif settings.ocr:
-            after = _words_in(_ocr_box(new_page, box, pad=OCR_PAD_PT), box)
+        elif settings.ocr and budget.allows(box):
+            after = _words_in(budget.read(new_page, box), box)
             sources.add("ocr")
         else:
             after = []
@@ -59,6 +64,24 @@ def attach_text(
         if change.text_removed and change.text_added:
             change.kind = "modified"  # words replaced: a changed dimension or note, whatever the ink says
     return "mixed" if len(sources) > 1 else (sources.pop() if sources else "none")
+
+
+class _OcrBudget:
+    """Tesseract for change boxes, within a time budget: big boxes are skipped, and a failed or slow
+    read leaves that change without text rather than failing the sheet."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def allows(self, box: Box) -> bool:
+        area = (box[2] - box[0]) * (box[3] - box[1])
+        return area <= OCR_MAX_AREA_PT2 and time.monotonic() < self.deadline
+
+    def read(self, page: OpenPage, box: Box) -> list[Word]:
+        try:
+            return _ocr_box(page, box, pad=OCR_PAD_PT)
+        except ExternalToolError:
+            return []
 
 
 def word_diff(before: list[str], after: list[str], fuzzy: bool = False) -> tuple[list[str], list[str]]:

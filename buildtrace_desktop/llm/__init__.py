@@ -1,16 +1,10 @@
 """LLM change summaries through the `openai` client (OpenAI or an OpenAI-compatible local server).
 
-settings: LLMConfig, the API key in the OS keyring; schema: the JSON the model answers with and its
-validator; crops: image crops around changes; client: the request with retries and a per-comparison budget.
+settings: LLMConfig and the API key in the OS keyring; usage: tokens, prices, the per-comparison budget;
+schema: the JSON the model answers with and its validator; crops: image crops around changes;
+client: the request with its retries (`summarize_with_llm`).
+This package's own import is light: `client` (openai) and `crops` (OpenCV, PyMuPDF) load when imported.
 """
-from buildtrace_desktop.llm.client import (
-    Budget,
-    LLMResult,
-    Usage,
-    estimate_cost,
-    model_price,
-    summarize_with_llm,
-)
 from buildtrace_desktop.llm.errors import LLMAuthError, LLMBudgetError, LLMConfigError, LLMError
 from buildtrace_desktop.llm.settings import (
     ApiKey,
@@ -22,6 +16,7 @@ from buildtrace_desktop.llm.settings import (
     missing_key_message,
     save_api_key,
 )
+from buildtrace_desktop.llm.usage import Budget, Usage, estimate_cost, model_price
 
 __all__ = [
     "ApiKey",
@@ -32,7 +27,6 @@ __all__ = [
     "LLMConfig",
     "LLMConfigError",
     "LLMError",
-    "LLMResult",
     "Usage",
     "delete_api_key",
     "estimate_cost",
@@ -41,5 +35,4 @@ __all__ = [
     "missing_key_message",
     "model_price",
     "save_api_key",
-    "summarize_with_llm",
 ]

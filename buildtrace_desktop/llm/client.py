@@ -8,7 +8,8 @@ What is retried (the openai client's own retries are off, so this is the whole p
 - 429 (not "insufficient_quota") and 5xx: up to `config.max_retries` times, waiting `retry_backoff_s`
   doubling (or the server's Retry-After, up to 30 s);
 - timeout and connection errors: once;
-- 400 with images: once without images (many local servers have no vision);
+- 400 with images: once without images (many local servers have no vision); then 400 again: once with
+  response_format "json_object" and the schema in the prompt (servers without structured outputs);
 - 401 / 403, 404, other 4xx, refusals: never; each raises an LLMError whose message says what to do.
 Every request is checked against the per-comparison token and cost limit first. The key is never logged.
 """
@@ -35,23 +36,11 @@ from buildtrace_desktop.llm.errors import (
     LLMRequestError,
     LLMTimeoutError,
 )
-from buildtrace_desktop.llm.schema import RESPONSE_FORMAT, parse_summary_json
+from buildtrace_desktop.llm.schema import RESPONSE_FORMAT, SUMMARY_SCHEMA, parse_summary_json
 from buildtrace_desktop.llm.settings import ApiKey, LLMConfig
+from buildtrace_desktop.llm.usage import Budget, Usage, estimate_cost, model_price
 from buildtrace_desktop.processing.summary import sheet_keys
 
-# USD per million tokens (input, output). Estimates from the providers' price pages (2025); edit as they
-# change. A model not listed costs 0 with a note, and then only the token limit protects the budget.
-PRICES_USD_PER_MTOK: dict[str, tuple[float, float]] = {
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "gpt-5": (1.25, 10.00),
-    "gpt-5-mini": (0.25, 2.00),
-    "gpt-5-nano": (0.05, 0.40),
-    "o4-mini": (1.10, 4.40),
-}
 IMAGE_TOKENS = 85  # one crop at detail "low" (at most 512 px): OpenAI's fixed price
 CHARS_PER_TOKEN = 3.0  # a cautious estimate for JSON (real English text is about 4)
 MAX_RETRY_AFTER_S = 30.0
@@ -59,7 +48,7 @@ MAX_RETRY_AFTER_S = 30.0
 SYSTEM_PROMPT = """\
 You summarise a revision of construction drawings for a project engineer.
 You get the changes a drawing comparison found, as JSON: per sheet, changes with kind (added, removed,
-modified), bbox in PDF points of the NEW sheet (origin top-left), text_removed and text_added (words that
+modified), an id, bbox in PDF points of the NEW sheet (origin top-left), text_removed and text_added (words that
 disappeared or appeared there) and a location in words. Image crops may follow: "overlay" shows ink only in
 the old sheet and ink only in the new sheet in distinct colours over common ink; "old" and "new" are the
 sheets themselves around the change.
@@ -80,30 +69,8 @@ STRICTER_PROMPT = (
 )
 
 
-@dataclass
-class Budget:
-    """What earlier LLM requests of the same comparison already used (from the summaries table)."""
-
-    tokens: int = 0
-    cost_usd: float = 0.0
-
-
-@dataclass
-class Usage:
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
-    requests: int = 0
-    estimated: bool = False  # the server reported no usage; tokens are estimated from characters
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "tokens_in": self.tokens_in,
-            "tokens_out": self.tokens_out,
-            "cost_usd": round(self.cost_usd, 6),
-            "requests": self.requests,
-            "estimated": self.estimated,
-        }
+JSON_OBJECT_FORMAT: dict[str, Any] = {"type": "json_object"}
+SCHEMA_IN_PROMPT = "Answer with one JSON object that matches this JSON schema:\n" + json.dumps(SUMMARY_SCHEMA)
 
 
 @dataclass
@@ -111,20 +78,6 @@ class LLMResult:
     summary: dict[str, Any]
     usage: Usage
     notes: list[str] = field(default_factory=list)
-
-
-def model_price(model: str) -> tuple[float, float] | None:
-    """(input, output) USD per million tokens; the longest listed prefix of a dated name; None if unknown."""
-    name = model.lower().split("/")[-1]
-    matches = [key for key in PRICES_USD_PER_MTOK if name == key or name.startswith(key + "-")]
-    return PRICES_USD_PER_MTOK[max(matches, key=len)] if matches else None
-
-
-def estimate_cost(model: str, tokens_in: int, tokens_out: int) -> float:
-    price = model_price(model)
-    if price is None:
-        return 0.0
-    return (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000
 
 
 # ---------------------------------------------------------------- the request
@@ -145,7 +98,7 @@ def changes_payload(report: Mapping[str, Any], offline: Mapping[str, Any]) -> di
             "warnings": sheet.get("warnings") or [],
             "changes": [
                 {
-                    "index": i,
+                    "id": change.get("id", i + 1),
                     "kind": change.get("kind"),
                     "bbox": [round(float(v)) for v in change["bbox"]],
                     "text_removed": change.get("text_removed") or [],
@@ -165,7 +118,7 @@ def build_messages(payload: Mapping[str, Any], offline_text: str, crops: Sequenc
         {"type": "text", "text": "The offline summary, for reference:\n" + offline_text},
     ]
     for crop in crops:
-        parts.append({"type": "text", "text": f"Image: sheet {crop.sheet}, change {crop.change_index}, {crop.view}"})
+        parts.append({"type": "text", "text": f"Image: sheet {crop.sheet}, change {crop.change_id}, {crop.view}"})
         parts.append({"type": "image_url", "image_url": {"url": crop.data_url, "detail": "low"}})
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": parts}]
 
@@ -207,6 +160,7 @@ class _Run:
         self.budget = budget
         self.usage = Usage()
         self.notes: list[str] = []
+        self.response_format: dict[str, Any] = RESPONSE_FORMAT
         if model_price(config.model) is None:
             self.notes.append(
                 f"No price is known for model {config.model}: its cost is recorded as 0 and only the "
@@ -264,14 +218,14 @@ class _Run:
         return self.client.chat.completions.create(
             model=cfg.model,
             messages=messages,  # type: ignore[arg-type]
-            response_format=RESPONSE_FORMAT,  # type: ignore[arg-type]
+            response_format=self.response_format,  # type: ignore[arg-type]
             **{token_arg: cfg.max_output_tokens},
         )
 
 
 def _attach_usage(error: LLMError, run: _Run) -> None:
-    error.usage = run.usage  # type: ignore[attr-defined]  # the caller records what failed requests cost
-    error.notes = run.notes  # type: ignore[attr-defined]
+    error.usage = run.usage  # the caller records what failed requests cost
+    error.notes = list(run.notes)
 
 
 def _retry_wait(run: _Run, attempt: int, error: openai.APIStatusError | None = None) -> float:
@@ -374,6 +328,12 @@ def _ask(run: _Run, messages: list[dict], has_images: bool) -> dict[str, Any]:  
                 has_images = False
                 messages = _strip_images(messages)
                 run.notes.append(f"the server refused the images ({_status_message(error)}); sent without them")
+                continue
+            if error.status_code == 400 and run.response_format is RESPONSE_FORMAT:
+                run.response_format = JSON_OBJECT_FORMAT
+                messages = [*messages, {"role": "user", "content": SCHEMA_IN_PROMPT}]
+                run.notes.append(f"the server refused the JSON schema ({_status_message(error)}); asked for "
+                                 "plain JSON with the schema in the prompt")
                 continue
             if error.status_code == 404:
                 raise LLMRequestError(

@@ -36,7 +36,8 @@ class SheetImages:
 @dataclass(frozen=True)
 class ImageCrop:
     sheet: str
-    change_index: int
+    change_index: int  # position in the sheet's "changes"
+    change_id: int  # the report's 1-based id
     view: str  # "old" | "new" | "overlay"
     width: int
     height: int
@@ -153,5 +154,6 @@ def change_crops(
             if len(crops) >= max_images:
                 break
             png, width, height = encode_png(pixels, max_side)
-            crops.append(ImageCrop(keys[s], c, view, width, height, png))
+            change_id = sheets[s]["changes"][c].get("id", c + 1)
+            crops.append(ImageCrop(keys[s], c, change_id, view, width, height, png))
     return crops

@@ -1,13 +1,20 @@
 """Errors of the LLM summary. Each message says what to do; the offline summary is kept in every case."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from buildtrace_desktop.errors import BuildTraceError, ExitCode
+
+if TYPE_CHECKING:
+    from buildtrace_desktop.llm.usage import Usage
 
 
 class LLMError(BuildTraceError):
     """The LLM summary failed; the comparison and its offline summary are fine (exit code 1: warnings)."""
 
     exit_code = ExitCode.warnings
+    usage: Usage | None = None  # set by the client: what the failed requests used (tokens still cost money)
+    notes: list[str] | None = None
 
 
 class LLMConfigError(LLMError):

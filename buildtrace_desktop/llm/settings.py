@@ -23,6 +23,7 @@ from buildtrace_desktop.llm.errors import KeyringUnavailableError, LLMConfigErro
 KEYRING_SERVICE = "BuildTrace Desktop"
 KEYRING_ACCOUNT = "llm-api-key"
 ENV_API_KEY = "OPENAI_API_KEY"
+ENV_PREFIX = "BUILDTRACE_LLM_"  # BUILDTRACE_LLM_MODEL, BUILDTRACE_LLM_BASE_URL, … (see LLMConfig.from_env)
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -78,6 +79,33 @@ class LLMConfig:
         if unknown:
             raise LLMConfigError(f"Unknown LLM settings: {', '.join(unknown)}.")
         return cls(**dict(data))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> LLMConfig:
+        """Settings from BUILDTRACE_LLM_<FIELD> variables (BUILDTRACE_LLM_MODEL, …_BASE_URL, …_SEND_IMAGES,
+        …_MAX_COST_USD, …), then `overrides` (CLI flags; None values are ignored). For the CLI."""
+        env = environ if environ is not None else os.environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw.strip():
+                values[f.name] = _parse_setting(f.name, raw.strip(), f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(values)
+
+
+def _parse_setting(name: str, raw: str, kind: Any) -> Any:
+    kind = str(kind)
+    try:
+        if "bool" in kind:
+            return raw.lower() in ("1", "true", "yes", "on")
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+    except ValueError:
+        raise LLMConfigError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind}.") from None
+    return raw
 
 
 # ---------------------------------------------------------------- keyring
@@ -171,6 +199,22 @@ def load_api_key(
             return ApiKey(stored, "keyring")
     env_key = (environ if environ is not None else os.environ).get(ENV_API_KEY, "").strip()
     return ApiKey(env_key, "environment") if env_key else None
+
+
+def describe_setup(config: LLMConfig, backend: KeyringBackend | None = None,
+                   environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What `buildtrace doctor` and the About dialog show about the LLM (never the key itself)."""
+    status = keyring_status(backend)
+    key = load_api_key(backend, environ)
+    if key is not None:
+        key_text = f"set (from the {key.source})"
+    elif not config.is_openai:
+        key_text = "not set (a local server may not need one)"
+    else:
+        key_text = "not set: " + missing_key_message(backend)
+    return {"model": config.model, "base_url": config.effective_base_url, "api_key": key_text,
+            "keyring": status.message, "images": "sent" if config.send_images else "not sent",
+            "limit": f"{config.max_tokens_per_comparison} tokens, ${config.max_cost_usd:.2f} per comparison"}
 
 
 def missing_key_message(backend: KeyringBackend | None = None) -> str:

@@ -109,6 +109,9 @@ def _reread_number(opened: documents.OpenPage, lines: list[_Text], found: _Text 
                    width: float, height: float) -> _Text | None:
     """When the title-block OCR found no number, read its biggest words again, alone, as one line at
     300 dpi: sparse-text OCR of a whole title block splits and misreads big characters."""
+    labelled = _read_under_label(opened, lines, width, height)
+    if labelled is not None:
+        return labelled
     if found is not None:
         return found
     corner = [t for t in lines if t.box[0] > 0.6 * width and t.box[1] > 0.75 * height]
@@ -121,6 +124,30 @@ def _reread_number(opened: documents.OpenPage, lines: list[_Text], found: _Text 
         if looks_like_sheet_number(text):
             return _Text(text, t.box, t.size)
     return found
+
+
+NUMBER_LABEL_RE = re.compile(r"^(SHEET|DRAWING|DWG\.?)\s*(NO\.?|NUMBER|#)\s*:?$", re.IGNORECASE)
+
+
+def _read_under_label(opened: documents.OpenPage, lines: list[_Text], width: float,
+                      height: float) -> _Text | None:
+    """Title blocks label the number ("SHEET NO.", "DRAWING NUMBER"): read the box under or beside the
+    label on its own. Marks stamped over a big number defeat a read of the whole title block."""
+    for label in (t for t in lines if NUMBER_LABEL_RE.match(t.text.strip())):
+        size = label.box[3] - label.box[1]
+        clip = (max(0.0, label.box[0] - 2 * size), label.box[1],
+                min(width, label.box[2] + 30 * size), min(height, label.box[3] + 12 * size))
+        dpi = min(300.0, 4 * (opened.image_dpi or 75.0))
+        for psm in (6, 11):
+            words = ocr.ocr_words(opened.render_gray(dpi, clip), psm=psm, min_conf=20)
+            k = 72.0 / dpi
+            texts = [_Text(w.text, (clip[0] + w.box[0] * k, clip[1] + w.box[1] * k, clip[0] + w.box[2] * k,
+                                    clip[1] + w.box[3] * k), (w.box[3] - w.box[1]) * k) for w, _conf in words]
+            numbers = [t for t in texts + _join_into_lines(texts) if looks_like_sheet_number(clean_number(t.text))]
+            if numbers:
+                best = max(numbers, key=lambda t: (t.size, -len(t.text)))
+                return _Text(clean_number(best.text), best.box, best.size)
+    return None
 
 
 def _join_into_lines(words: list[_Text]) -> list[_Text]:

@@ -4,6 +4,8 @@ Scene units are NEW-page points; `zoom` is device-independent pixels per point.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
@@ -38,6 +40,7 @@ class SheetView(QGraphicsView):
             bar.actionTriggered.connect(lambda _a: self._announce_user())
         self._quiet = False
         self._fitted = False  # stays fitted through resizes until the user zooms or pans
+        self.on_paint_start: Callable[[], None] | None = None  # called once per frame, before any item
 
     # --- queries -----------------------------------------------------------------------------------
     @property
@@ -99,6 +102,11 @@ class SheetView(QGraphicsView):
         self.set_view(zoom, (x0 + x1) / 2, (y0 + y1) / 2)
 
     # --- events ------------------------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        if self.on_paint_start is not None:
+            self.on_paint_start()
+        super().drawBackground(painter, rect)
+
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
         if steps == 0:

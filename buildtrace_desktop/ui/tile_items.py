@@ -1,7 +1,9 @@
 """Graphics items of the sheet viewer: the tiled page layers, the change boxes and the swipe line."""
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, QTimer
+from collections.abc import Callable
+
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -21,16 +23,16 @@ class TiledPageItem(QGraphicsItem):
     the current zoom. Missing tiles are rendered within a budget; the rest show a coarser level until a
     follow-up paint fills them in."""
 
-    def __init__(self, store: TileStore, kind: str, budget: RenderBudget) -> None:
+    def __init__(self, store: TileStore, kind: str, budget: RenderBudget,
+                 request_refresh: Callable[[], None]) -> None:
         super().__init__()
         self.store = store
         self.kind = kind
         self._budget = budget
         self._clip_left = 0.0  # swipe: draw only right of this scene x
-        self._refresh = QTimer()
-        self._refresh.setSingleShot(True)
-        self._refresh.setInterval(0)
-        self._refresh.timeout.connect(self.update)
+        # Asks the owning viewer for another paint soon; the viewer owns the timer, so nothing fires
+        # into an item that a scene has already deleted.
+        self._request_refresh = request_refresh
         self.pending = 0  # tiles shown coarse in the last paint
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
@@ -54,11 +56,12 @@ class TiledPageItem(QGraphicsItem):
             painter.setClipRect(exposed)
         if exposed.isEmpty():
             return
-        self._budget.start()
         area = (exposed.left(), exposed.top(), exposed.right(), exposed.bottom())
         self.pending = 0
-        for tx, ty in tiles_covering(area, level, self.store.page_size):
-            target = QRectF(*_xywh(tile_rect(level, tx, ty)))
+        tiles = list(tiles_covering(area, level, self.store.page_size))
+        self.store.ensure_room(len(tiles))
+        for tx, ty in tiles:
+            target = QRectF(*_xywh(tile_rect(level, tx, ty, self.store.page_size)))
             pixmap = self.store.cached(self.kind, level, tx, ty)
             if pixmap is None and (self._budget.left() or level == MIN_LEVEL):
                 pixmap = self.store.pixmap(self.kind, level, tx, ty)
@@ -68,7 +71,7 @@ class TiledPageItem(QGraphicsItem):
             else:
                 painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
         if self.pending:
-            self._refresh.start()
+            self._request_refresh()
 
     def _paint_coarser(self, painter: QPainter, target: QRectF, level: int) -> None:
         """Fill `target` from the finest coarser level already cached (the coarsest is always rendered)."""
@@ -82,7 +85,9 @@ class TiledPageItem(QGraphicsItem):
                 pixmaps = [self.store.pixmap(self.kind, coarse, tx, ty) for tx, ty in tiles]
             if all(p is not None for p in pixmaps):
                 for (tx, ty), pixmap in zip(tiles, pixmaps, strict=True):
-                    painter.drawPixmap(QRectF(*_xywh(tile_rect(coarse, tx, ty))), pixmap, QRectF(pixmap.rect()))
+                    painter.drawPixmap(
+                        QRectF(*_xywh(tile_rect(coarse, tx, ty, self.store.page_size))), pixmap, QRectF(pixmap.rect())
+                    )
                 break
         painter.restore()
 

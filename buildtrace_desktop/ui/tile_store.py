@@ -18,13 +18,15 @@ from buildtrace_desktop.viewer.tiles import (
     PageSpec,
     SheetSource,
     ink_layers,
+    level_scale,
+    tile_rect,
     tint,
 )
 
 PAGE_KINDS = ("old", "new")
 INK_KINDS = ("old_only", "new_only", "common")
-PIXMAP_BUDGET_BYTES = 96 << 20  # about 100 full 512 px colour tiles: a screen and a half at any zoom
-GRAY_BUDGET_BYTES = 24 << 20
+PIXMAP_BUDGET_BYTES = 64 << 20  # 64 full 512 px colour tiles: more than a 1080p screen of three layers
+GRAY_BUDGET_BYTES = 16 << 20
 
 
 class TileStore:
@@ -52,6 +54,15 @@ class TileStore:
     def cached_bytes(self) -> int:
         return self._pixmaps.bytes + self._grays.bytes
 
+    def ensure_room(self, visible_tiles: int, layers: int = 3) -> None:
+        """Grow the pixmap budget (for this pair only) if one screenful of `layers` tiled layers would not
+        fit: a cache smaller than the screen would re-render the same tiles on every paint."""
+        from buildtrace_desktop.viewer.tiles import TILE_PX
+
+        needed = int(1.5 * visible_tiles * layers * TILE_PX * TILE_PX * 4)
+        self._pixmaps.max_bytes = max(self._pixmaps.max_bytes, needed)
+        self._grays.max_bytes = max(self._grays.max_bytes, needed // 4 * 2 // 3)
+
     def set_colour(self, kind: str, colour: str) -> None:
         """A layer's colour changed: forget its tinted tiles (the gray ones stay)."""
         self._colours[kind] = colour
@@ -75,14 +86,17 @@ class TileStore:
         if found is None:
             source = self.new_source if which == "new" else self.old_source
             if source is None:  # an added sheet has no old page: blank paper
-                from buildtrace_desktop.viewer.tiles import TILE_PX
-
-                found = np.full((TILE_PX, TILE_PX), 255, np.uint8)
+                found = self._blank(level, tx, ty)
             else:
                 found = source.render_tile(level, tx, ty)
             self.rendered += 1
             self._grays.put(key, found)
         return found
+
+    def _blank(self, level: int, tx: int, ty: int) -> np.ndarray:
+        x0, y0, x1, y1 = tile_rect(level, tx, ty, self.page_size)
+        scale = level_scale(level)
+        return np.full((max(1, round((y1 - y0) * scale)), max(1, round((x1 - x0) * scale))), 255, np.uint8)
 
     def _render(self, kind: str, level: int, tx: int, ty: int) -> QPixmap:
         if kind in PAGE_KINDS:
@@ -96,8 +110,9 @@ class TileStore:
 
 
 class RenderBudget:
-    """How long one paint may spend rendering new tiles before it shows coarser ones and asks for another
-    paint, so the event loop keeps handling input while a zoomed-in sheet fills in."""
+    """How long one frame (all tiled layers of a view) may spend rendering new tiles before it shows
+    coarser ones and asks for another paint, so the event loop keeps handling input while a zoomed-in
+    sheet fills in. The view starts it at the beginning of each frame."""
 
     def __init__(self, seconds: float = 0.04) -> None:
         self.seconds = seconds

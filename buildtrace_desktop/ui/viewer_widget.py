@@ -3,7 +3,7 @@ swipe, over tiled page rendering. The widget observes `ViewerState`, its `LayerS
 `ChangeListModel`; it keeps no view state of its own beyond what Qt needs to draw."""
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -39,15 +39,21 @@ class PairViewer(QWidget):
     def __init__(self, state: ViewerState | None = None, changes: ChangeListModel | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state = state or ViewerState()
-        self.changes = changes or ChangeListModel()
+        self.state = state if state is not None else ViewerState()
+        self.changes = changes if changes is not None else ChangeListModel()
         self.store: TileStore | None = None
         self._budget = RenderBudget()
         self._syncing = False
+        self._refresh = QTimer(self)  # another paint while tiles are still coarse
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(0)
+        self._refresh.timeout.connect(self._repaint_views)
         self.old_scene = QGraphicsScene(self)
         self.main_scene = QGraphicsScene(self)
         self.old_view = SheetView(self.old_scene)
         self.main_view = SheetView(self.main_scene)
+        for view in (self.old_view, self.main_view):
+            view.on_paint_start = self._budget.start
         self.items: dict[str, TiledPageItem] = {}
         self.old_side_item: TiledPageItem | None = None
         self.boxes: ChangeBoxesItem | None = None
@@ -242,12 +248,12 @@ class PairViewer(QWidget):
         for scene in (self.old_scene, self.main_scene):
             scene.setSceneRect(0, 0, width, height)
         self.old_scene.addItem(PaperItem(width, height))
-        self.old_side_item = TiledPageItem(self.store, "old", self._budget)
+        self.old_side_item = TiledPageItem(self.store, "old", self._budget, self._refresh.start)
         self.old_scene.addItem(self.old_side_item)
         self.paper = PaperItem(width, height)
         self.main_scene.addItem(self.paper)
         for z, kind in enumerate(("old", "new", "common", "old_only", "new_only"), start=1):
-            item = TiledPageItem(self.store, kind, self._budget)
+            item = TiledPageItem(self.store, kind, self._budget, self._refresh.start)
             item.setZValue(z)
             self.main_scene.addItem(item)
             self.items[kind] = item
@@ -270,8 +276,14 @@ class PairViewer(QWidget):
         self._apply_swipe(self.state.swipe)
         self.fit()
 
+    def _repaint_views(self) -> None:
+        for view in (self.main_view, self.old_view):
+            if view.isVisible():
+                view.viewport().update()
+
     def close_pair(self) -> None:
         """Drop the scene items and the tiles of the current pair (memory goes back with them)."""
+        self._refresh.stop()
         for scene in (self.old_scene, self.main_scene):
             scene.clear()
         self.items = {}
@@ -333,6 +345,7 @@ class PairViewer(QWidget):
                 self.items[kind].setVisible(mode == "overlay" and layers[kind].visible)
             self.swipe_line.setVisible(mode == "swipe")
             self.items["new"].set_clip_left(self._swipe_x() if mode == "swipe" else 0.0)
+            self.swipe_line.setPos(self._swipe_x(), 0)
             if side:
                 self.splitter.setSizes([1, 1])
                 c = self.main_view.center()

@@ -35,12 +35,15 @@ class ChangeItem:
         return (x0 + x1) / 2, (y0 + y1) / 2
 
     @property
-    def location(self) -> str:
-        """Where on the sheet, in words and inches from the top-left corner."""
+    def where(self) -> str:
+        """Where on the sheet, in words and inches from the top-left corner: 'upper left (3.1, 2.0 in)'."""
         cx, cy = self.centre
-        words = region_words(cx, cy, self.page_size)
-        where = f"{cx / 72:.1f} in, {cy / 72:.1f} in"
-        return f"{self.sheet} {words} ({where})".strip() if self.sheet else f"{words} ({where})"
+        return f"{region_words(cx, cy, self.page_size)} ({cx / 72:.1f}, {cy / 72:.1f} in)".strip()
+
+    @property
+    def location(self) -> str:
+        """`where`, prefixed by the sheet number when known."""
+        return f"{self.sheet} {self.where}" if self.sheet else self.where
 
     @property
     def text(self) -> str:

@@ -65,10 +65,14 @@ def tiles_covering(rect: Box, level: int, page_size: tuple[float, float]) -> Ite
             yield tx, ty
 
 
-def tile_rect(level: int, tx: int, ty: int) -> Box:
-    """The scene rectangle (points) a tile covers."""
+def tile_rect(level: int, tx: int, ty: int, page_size: tuple[float, float] | None = None) -> Box:
+    """The scene rectangle (points) a tile covers; with `page_size`, cut at the page's right and bottom
+    edges (edge tiles are smaller, so nothing is drawn or kept beyond the paper)."""
     span = TILE_PX / level_scale(level)
-    return tx * span, ty * span, (tx + 1) * span, (ty + 1) * span
+    x0, y0, x1, y1 = tx * span, ty * span, (tx + 1) * span, (ty + 1) * span
+    if page_size is not None:
+        x1, y1 = min(x1, page_size[0]), min(y1, page_size[1])
+    return x0, y0, x1, y1
 
 
 class SheetSource:
@@ -80,10 +84,14 @@ class SheetSource:
         if not 0 <= spec.page_index < self._doc.page_count:
             raise BadInputError(f"{spec.path} has no page {spec.page_index + 1}.")
         page = self._doc[spec.page_index]
-        self.page_size = (page.rect.width, page.rect.height)  # page points, rotation applied
+        # Our page points: PDF points, or for an image 1 px = 72 / (its dpi tag, else 72) points as the
+        # engine measures it (MuPDF assumes 96 dpi for untagged images), so change boxes land right.
+        native = _native_scale(spec.path, page)
+        self.page_size = (page.rect.width * native, page.rect.height * native)  # rotation applied
         # The display list replays the page's drawing commands without re-parsing the content stream.
         self._display_list = page.get_displaylist()
-        self._rotation = page.rotation_matrix  # unrotated -> rotated page points
+        # unrotated MuPDF points -> our (rotated) page points
+        self._rotation = page.rotation_matrix * pymupdf.Matrix(native, native)
         m = spec.matrix
         self._to_scene = pymupdf.Matrix(m[0][0], m[1][0], m[0][1], m[1][1], m[0][2], m[1][2])
         self._from_scene = ~self._to_scene
@@ -94,7 +102,7 @@ class SheetSource:
 
     def render_tile(self, level: int, tx: int, ty: int) -> np.ndarray:
         """Gray uint8 image (TILE_PX x TILE_PX; 255 = paper) of one tile; white outside the page."""
-        return self.render_rect(tile_rect(level, tx, ty), level_scale(level))
+        return self.render_rect(tile_rect(level, tx, ty, self.page_size), level_scale(level))
 
     def render_rect(self, rect: Box, scale: float) -> np.ndarray:
         """Gray uint8 image of scene rectangle `rect` at `scale` device pixels per point."""
@@ -113,6 +121,18 @@ class SheetSource:
         )
         _paste(out, pix, round(rect[0] * scale), round(rect[1] * scale))
         return out
+
+
+def _native_scale(path: str, page: pymupdf.Page) -> float:
+    """Our points per MuPDF point: 1 for PDFs; for images, what makes 1 px = 72 / dpi-tag points."""
+    from pathlib import Path
+
+    from buildtrace_desktop.processing.documents import file_kind, image_info
+
+    if file_kind(Path(path)) != "image" or page.rect.width <= 0:
+        return 1.0
+    width_px, _height_px, dpi = image_info(path)
+    return (width_px * 72.0 / dpi) / page.rect.width
 
 
 def _paste(out: np.ndarray, pix: pymupdf.Pixmap, origin_x: int, origin_y: int) -> None:

@@ -181,3 +181,22 @@ def test_lru_cache_stays_within_its_byte_budget() -> None:
     cache.get(40)
     cache.put(99, b"y" * 100)
     assert 40 in cache and 41 not in cache  # recently used entries survive
+
+
+def test_image_sheets_use_the_engines_points_1px_per_72_dpi_tag(tmp_path) -> None:  # noqa: ANN001
+    with pymupdf.open(NEW_PDF) as doc:
+        pix = doc[0].get_pixmap(dpi=20, colorspace=pymupdf.csGRAY)
+    from PIL import Image
+
+    untagged = tmp_path / "scan.png"
+    Image.frombytes("L", (pix.width, pix.height), pix.samples).save(untagged)  # no dpi tag
+    source = SheetSource(PageSpec.of(str(untagged)))
+    assert source.page_size == pytest.approx((pix.width, pix.height))  # untagged: 1 px = 1 pt
+    tile = source.render_rect((0, 0, pix.width, pix.height), 1.0)
+    original = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width)
+    assert tile.shape == original.shape and np.abs(tile.astype(int) - original).mean() < 2
+    pix.set_dpi(150, 150)
+    tagged = tmp_path / "scan150.png"
+    pix.save(tagged)
+    assert SheetSource(PageSpec.of(str(tagged))).page_size == pytest.approx(
+        (pix.width * 72 / 150, pix.height * 72 / 150), rel=1e-3)

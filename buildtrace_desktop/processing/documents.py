@@ -145,12 +145,27 @@ class OpenPage:
         self.image_dpi = image_dpi  # native resolution of an image page or full-page scan image
         self._has_text, self._is_scan = has_text, is_scan
         self._textpage = None
+        self._display_list: pymupdf.DisplayList | None = None
         self._words: list[Word] | None = None
+
+    def display_list(self) -> pymupdf.DisplayList:
+        """The page's content, interpreted once: every render and the text extraction replay it. On a
+        dense sheet the interpretation costs as much as a render at 150 dpi."""
+        if self._display_list is None:
+            try:
+                self._display_list = self.page.get_displaylist()
+            except Exception as exc:
+                raise CorruptFileError(
+                    f"{self.ref.path}, page {self.ref.page_index + 1}: the page content is damaged ({exc})."
+                ) from exc
+        return self._display_list
 
     def _text_page(self):
         if self._textpage is None:
             try:  # TEXTFLAGS_TEXT leaves images out: with them, 'dict' takes seconds on pages with logos
-                self._textpage = self.page.get_textpage(flags=pymupdf.TEXTFLAGS_TEXT)
+                textpage = pymupdf.TextPage(self.display_list().get_textpage(flags=pymupdf.TEXTFLAGS_TEXT))
+                textpage.parent = self.page  # PyMuPDF checks a text page belongs to the page it reads
+                self._textpage = textpage
             except Exception as exc:
                 raise CorruptFileError(
                     f"{self.ref.path}, page {self.ref.page_index + 1}: the page content is damaged ({exc})."
@@ -185,7 +200,7 @@ class OpenPage:
         if clip is not None:
             kwargs["clip"] = pymupdf.Rect(*clip)
         try:
-            pix = self.page.get_pixmap(**kwargs)
+            pix = self.display_list().get_pixmap(**kwargs)
         except Exception as exc:
             raise CorruptFileError(
                 f"{self.ref.path}, page {self.ref.page_index + 1}: cannot be rendered ({exc}). "
@@ -212,7 +227,7 @@ class OpenPage:
         (a, c, e), (b, d, f) = m_pt
         matrix = pymupdf.Matrix(a * s / k, b * s / k, c * s / k, d * s / k, e * s, f * s)
         try:
-            pix = self.page.get_pixmap(matrix=matrix, colorspace=pymupdf.csGRAY, alpha=False)
+            pix = self.display_list().get_pixmap(matrix=matrix, colorspace=pymupdf.csGRAY, alpha=False)
         except Exception as exc:
             raise CorruptFileError(
                 f"{self.ref.path}, page {self.ref.page_index + 1}: cannot be rendered ({exc})."

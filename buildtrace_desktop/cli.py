@@ -6,6 +6,7 @@ BuildTraceError prints its message and exits with its code; anything else is a b
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
@@ -16,6 +17,8 @@ from buildtrace_desktop.errors import BadInputError, BuildTraceError, ExitCode
 
 
 def main(argv: list[str] | None = None) -> int:
+    # First thing: a spawned job worker of a frozen (PyInstaller) app runs its task here and exits.
+    multiprocessing.freeze_support()
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     if not argv:

@@ -4,7 +4,7 @@
 
 Uses a fresh temporary data folder (your own data is not touched), opens the window in sample mode (which
 imports and compares resources/sample/old.pdf and new.pdf), and grabs the main window, each viewer mode
-and the change list with QWidget.grab().
+the change list and the summary panel with QWidget.grab().
 """
 from __future__ import annotations
 
@@ -97,7 +97,12 @@ def main() -> int:
         changes.current = index
         window.change_panel.set_status(status)
     changes.current = 2
-    shot(window.change_panel.parentWidget(), "change_list")
+    shot(window.side_tabs, "change_list")
+    # The summary tab: the offline summary made in the background when the comparison finished.
+    panel = window.summary_panel
+    window.side_tabs.setCurrentWidget(panel)
+    wait_for(lambda: panel.shown is not None and not panel.busy, app)
+    shot(window.side_tabs, "summary_panel")
     window.runner.shutdown(cancel=True)
     window.viewer.close_pair()
     window.app.close()

@@ -15,7 +15,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("BUILDTRACE_HOME", tempfile.mkdtemp(prefix="buildtrace-test-home-"))
 
 import pytest  # noqa: E402
-
 from tests_paths import CORPUS, SAMPLE_DIR  # noqa: E402
 
 

@@ -131,27 +131,22 @@ def _is_identity(m: np.ndarray, tol_pt: float = 0.25) -> bool:
     return bool(np.abs(m[:, :2] - np.eye(2)).max() < 1e-4 and np.abs(m[:, 2]).max() < tol_pt)
 
 
-def points_to_pixels(m_pt: np.ndarray, dpi: float) -> np.ndarray:
-    """A points->points matrix as a pixel-index->pixel-index matrix at `dpi` (pixel centres at i + 0.5)."""
+def _pixel_frame(dpi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points -> pixel indices at `dpi` and back, as 3 x 3 matrices (pixel centres at i + 0.5)."""
     s = dpi / 72.0
-    scale = np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]])
-    unscale = np.array([[1 / s, 0, 0.5 / s], [0, 1 / s, 0.5 / s], [0, 0, 1]])
-    full = np.vstack([m_pt, [0, 0, 1]])
-    return (scale @ full @ unscale)[:2]
+    to_pixels = np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]])
+    return to_pixels, np.linalg.inv(to_pixels)
+
+
+def points_to_pixels(m_pt: np.ndarray, dpi: float) -> np.ndarray:
+    """A points->points matrix as a pixel-index->pixel-index matrix at `dpi`."""
+    to_pixels, to_points = _pixel_frame(dpi)
+    return (to_pixels @ np.vstack([m_pt, [0, 0, 1]]) @ to_points)[:2]
 
 
 def pixels_to_points(m_px: np.ndarray, dpi: float) -> np.ndarray:
-    s = dpi / 72.0
-    scale = np.array([[s, 0, -0.5], [0, s, -0.5], [0, 0, 1]])
-    unscale = np.array([[1 / s, 0, 0.5 / s], [0, 1 / s, 0.5 / s], [0, 0, 1]])
-    full = np.vstack([m_px, [0, 0, 1]])
-    return (unscale @ full @ scale)[:2]
-
-
-def warp_to(old_img: np.ndarray, m_pt: np.ndarray, dpi: float, shape: tuple[int, int]) -> np.ndarray:
-    m_px = points_to_pixels(np.asarray(m_pt, float), dpi)
-    return cv2.warpAffine(old_img, m_px, (shape[1], shape[0]), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    to_pixels, to_points = _pixel_frame(dpi)
+    return (to_points @ np.vstack([m_px, [0, 0, 1]]) @ to_pixels)[:2]
 
 
 def invert(m: list[list[float]] | np.ndarray) -> np.ndarray:

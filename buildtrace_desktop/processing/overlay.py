@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from buildtrace_desktop.processing.types import Change, CompareSettings
+from buildtrace_desktop.storage import atomic_write_bytes
 
 # RGB. The colour-blind-safe palette is Okabe-Ito's vermillion / blue on gray.
 PALETTES: dict[str, dict[str, tuple[int, int, int]]] = {
@@ -85,8 +86,9 @@ def write_pair_images(old_aligned: np.ndarray, new: np.ndarray, changes: list[Ch
 
 
 def _write_png(path: str, rgb: np.ndarray) -> None:
-    # Level 1: these pictures are large and written once; speed matters more than a few percent of size.
-    tmp = path + ".tmp.png"
-    if not cv2.imwrite(tmp, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE]):
-        raise OSError(f"cannot write {path}")
-    Path(tmp).replace(path)
+    # Level 1, no filter: these pictures are large and written once; speed matters more than size.
+    ok, data = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                            [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE])
+    if not ok:
+        raise OSError(f"cannot encode {path}")
+    atomic_write_bytes(path, data.tobytes())

@@ -9,14 +9,12 @@ import csv
 import html
 import io
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pymupdf
 
 from buildtrace_desktop.processing.types import PairResult, SheetInfo, SheetMatch
+from buildtrace_desktop.storage import atomic_copy, atomic_path, atomic_write_text
 
 FORMAT = "buildtrace-report/1"
 
@@ -122,9 +120,7 @@ def write_outputs(out_dir: str | Path, report: dict, results: dict | None = None
                 continue
             source = _find_png(name, sheet, key, results, image_dir)
             if source and source.resolve() != (out / name).resolve():
-                tmp = out / (name + ".part")
-                shutil.copyfile(source, tmp)
-                os.replace(tmp, out / name)
+                atomic_copy(source, out / name)
     atomic_write_text(out / "changes.csv", changes_csv(report))
     write_pdf(out / "report.pdf", report, out)
     atomic_write_text(out / "report.json", json.dumps(report, indent=1, ensure_ascii=False))
@@ -138,18 +134,6 @@ def _find_png(name: str, sheet: dict, key: str, results: dict | None, image_dir)
     if image_dir is not None and (Path(image_dir) / name).exists():
         return Path(image_dir) / name
     return None
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- PDF -----------------------------------------------------------------------------------------------
@@ -166,10 +150,9 @@ def write_pdf(path: Path, report: dict, image_dir: Path) -> None:
     for sheet in report["sheets"]:
         if sheet.get("changes") or sheet.get("warnings"):
             _sheet_page(doc, sheet, image_dir)
-    tmp = path.with_name("." + path.name + ".part")
-    doc.save(tmp, garbage=3, deflate=True)
+    with atomic_path(path) as tmp:
+        doc.save(tmp, garbage=3, deflate=True)
     doc.close()
-    os.replace(tmp, path)
 
 
 def _text(page: pymupdf.Page, x: float, y: float, text: str, size: float = 9, bold: bool = False,

@@ -1,5 +1,5 @@
 """The main window: projects and sets on the left, the viewer in the centre, the sheet list and change
-list on the right, the job panel at the bottom. Every heavy step runs on the JobRunner (or, for export, a
+list (with the comparison's summary in a tab beside it) on the right, the job panel at the bottom. Every heavy step runs on the JobRunner (or, for export, a
 worker thread); the window only reads results and writes what the user decides (review, corrections)."""
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +34,7 @@ from buildtrace_desktop.ui.job_panel import JobPanel
 from buildtrace_desktop.ui.project_pane import ProjectPane
 from buildtrace_desktop.ui.settings import UserSettings, save_settings
 from buildtrace_desktop.ui.sheet_list import SheetListPanel, SheetRow
+from buildtrace_desktop.ui.summary_panel import SummaryPanel
 from buildtrace_desktop.ui.viewer_widget import PairViewer
 from buildtrace_desktop.viewer.changes import ChangeItem, ChangeListModel
 from buildtrace_desktop.viewer.state import ViewerState
@@ -75,9 +77,13 @@ class MainWindow(QMainWindow):
         self.viewer = PairViewer(self.state, self.changes)
         self.sheet_list = SheetListPanel()
         self.change_panel = ChangeListPanel(self.changes, self._save_review)
+        self.summary_panel = SummaryPanel(self.app, self.settings.llm)
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.change_panel, "Changes")
+        self.side_tabs.addTab(self.summary_panel, "Summary")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.sheet_list)
-        right.addWidget(self.change_panel)
+        right.addWidget(self.side_tabs)
         right.setSizes([200, 600])
         right.setMinimumWidth(470)
         main = QSplitter(Qt.Orientation.Horizontal)
@@ -210,6 +216,9 @@ class MainWindow(QMainWindow):
                               "Fix the cause, then select the job below and press Retry.")
         if job.comparison_id is not None and job.comparison_id == self.comparison_id:
             self.open_comparison(job.comparison_id, force=True)
+        if state == "done" and job.kind == "compare" and job.comparison_id is not None:
+            # The offline summary belongs to every finished comparison; made in the background.
+            self.summary_panel.summarize("offline", job.comparison_id, show_result=False)
         self.statusBar().showMessage(f"Job {job_id} {state}", 10000)
 
     def banner_error(self, text: str) -> None:
@@ -222,6 +231,7 @@ class MainWindow(QMainWindow):
         self.sheet_list.set_rows([])
         self.changes.reset([])
         self.viewer.close_pair()
+        self.summary_panel.set_comparison(None)
 
     @guarded
     def open_comparison(self, comparison_id: int, force: bool = False) -> None:
@@ -233,6 +243,7 @@ class MainWindow(QMainWindow):
         heading = "Sheets" if comparison.status == "done" else f"Sheets (comparison {comparison.status})"
         self.sheet_list.set_rows(rows, heading)
         self.project_pane.select_comparison(comparison_id)
+        self._show_summary(comparison)
         if not rows:
             self.viewer.close_pair()
             self.changes.reset([])
@@ -243,6 +254,15 @@ class MainWindow(QMainWindow):
         self.sheet_list.select_pair(first)
         if self.pair_id != first:
             self.open_pair(first)
+
+    def _show_summary(self, comparison) -> None:  # noqa: ANN001 - Comparison row
+        """The comparison's summary in the Summary tab; the offline one is made when none is stored."""
+        if self.summary_panel.editing and self.summary_panel.comparison_id == comparison.id:
+            return  # a job finishing must not throw away what the user is typing
+        old = projects.get_set(self.app, comparison.old_set_id).label
+        new = projects.get_set(self.app, comparison.new_set_id).label
+        self.summary_panel.set_comparison(comparison.id, auto_summarize=comparison.status == "done",
+                                          heading=f"{old} → {new}")
 
     @guarded
     def open_pair(self, pair_id: int) -> None:
@@ -303,7 +323,7 @@ class MainWindow(QMainWindow):
         return thread
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self)
+        dialog = SettingsDialog(self.settings, self, keyring_backend=self.summary_panel.keyring_backend)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.values()))
         self.settings_dialog = dialog
         dialog.open()
@@ -314,6 +334,7 @@ class MainWindow(QMainWindow):
         restart = settings.workers != self.settings.workers or settings.data_folder != self.settings.data_folder
         self.settings = settings
         self.state.palette = settings.palette
+        self.summary_panel.llm_config = settings.llm
         if restart:
             self.statusBar().showMessage("Saved. Worker threads and data folder apply when BuildTrace restarts.", 10000)
 
@@ -343,6 +364,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Stopping jobs…")
         self.viewer.close_pair()
         self.runner.shutdown()
+        self.summary_panel.shutdown()
         event.accept()
 
 

@@ -1,12 +1,15 @@
-"""User settings persisted with QSettings: render DPI, palette, worker threads, data folder."""
+"""User settings persisted with QSettings: render DPI, palette, worker threads, data folder, and the LLM
+settings (as LLMConfig's JSON). The LLM API key is never here: it lives in the OS keyring (llm.settings)."""
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QSettings
 
-from buildtrace_desktop.errors import BadInputError
+from buildtrace_desktop.errors import BadInputError, BuildTraceError
+from buildtrace_desktop.llm.settings import LLMConfig
 from buildtrace_desktop.viewer.layers import PALETTES
 
 ORGANIZATION = "BuildTrace"
@@ -19,6 +22,7 @@ class UserSettings:
     palette: str = "default"
     workers: int = max(1, min(4, (os.cpu_count() or 2) - 1))
     data_folder: str = ""  # empty: BUILDTRACE_HOME or the platform's data folder
+    llm: LLMConfig = field(default_factory=LLMConfig)  # validated when made
 
     def validate(self) -> UserSettings:
         if not 50 <= self.dpi <= 600:
@@ -42,6 +46,7 @@ def load_settings() -> UserSettings:
         palette=str(store.value("viewer/palette", default.palette)),
         workers=_int(store.value("jobs/workers", default.workers), default.workers),
         data_folder=str(store.value("data/folder", default.data_folder) or ""),
+        llm=_llm_config(store.value("llm/config", "")),
     )
     try:
         return loaded.validate()
@@ -56,6 +61,7 @@ def save_settings(settings: UserSettings) -> None:
     store.setValue("viewer/palette", settings.palette)
     store.setValue("jobs/workers", settings.workers)
     store.setValue("data/folder", settings.data_folder)
+    store.setValue("llm/config", json.dumps(settings.llm.to_dict()))
     store.sync()
 
 
@@ -64,3 +70,11 @@ def _int(value: object, default: int) -> int:
         return int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return default
+
+
+def _llm_config(value: object) -> LLMConfig:
+    """The stored LLM settings; the defaults when none or a hand-edited, invalid value is stored."""
+    try:
+        return LLMConfig.from_dict(json.loads(str(value))) if value else LLMConfig()
+    except (ValueError, TypeError, BuildTraceError):
+        return LLMConfig()

@@ -11,10 +11,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
 from tests_paths import CORPUS, EVAL
 
 pytestmark = pytest.mark.corpus

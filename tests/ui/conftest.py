@@ -71,6 +71,7 @@ def make_window(qtbot, home: Path):  # noqa: ANN001, ANN201
 
 
 def close_window(window) -> None:  # noqa: ANN001
+    window.summary_panel.shutdown()  # a background summary must finish before the database closes
     window.runner.shutdown(cancel=True)
     window.viewer.close_pair()
     window.app.close()

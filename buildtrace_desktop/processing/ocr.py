@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -39,10 +40,22 @@ def install_advice() -> str:
     return INSTALL_ADVICE.get(sys.platform, INSTALL_ADVICE["linux"])
 
 
+def _bundled_tesseract() -> str | None:
+    """Tesseract shipped beside a frozen app (Windows installer), or Homebrew's on macOS: apps started
+    from the Finder do not get the shell's PATH."""
+    candidates = []
+    if getattr(sys, "frozen", False):
+        name = "tesseract.exe" if os.name == "nt" else "tesseract"
+        candidates.append(Path(sys.executable).parent / "tesseract" / name)
+    if sys.platform == "darwin":
+        candidates += [Path("/opt/homebrew/bin/tesseract"), Path("/usr/local/bin/tesseract")]
+    return next((str(p) for p in candidates if p.is_file()), None)
+
+
 @functools.lru_cache(maxsize=1)
 def probe_tesseract() -> TesseractInfo:
     """Find Tesseract (BUILDTRACE_TESSERACT, then PATH) and check its version. Cached per process."""
-    exe = os.environ.get("BUILDTRACE_TESSERACT") or shutil.which("tesseract")
+    exe = os.environ.get("BUILDTRACE_TESSERACT") or _bundled_tesseract() or shutil.which("tesseract")
     if not exe:
         raise MissingDependencyError(
             "Tesseract OCR was not found; it reads sheet numbers and text on scanned pages. "

@@ -43,14 +43,16 @@ def diagnostics() -> dict[str, str]:
     report["tesseract"] = tesseract_status()
     report["data folder"] = str(config.home)
     report["database"] = str(config.db_path)
-    report["llm"] = _llm_status()
+    report.update(_llm_status())
     return report
 
 
-def _llm_status() -> str:
+def _llm_status() -> dict[str, str]:
+    """The LLM set-up as configured by environment (BUILDTRACE_LLM_*); never the key itself."""
     try:
-        from buildtrace_desktop.llm import settings as llm_settings
+        from buildtrace_desktop.llm.settings import LLMConfig, describe_setup
 
-        return llm_settings.describe_configuration()
-    except Exception as exc:  # the summary module is optional for diagnostics; say what went wrong
-        return f"unknown ({exc.__class__.__name__})"
+        setup = describe_setup(LLMConfig.from_env())
+    except Exception as exc:  # a broken keyring backend must not break the diagnostics
+        return {"llm": f"unknown ({exc.__class__.__name__}: {exc})"}
+    return {f"llm {name}": value for name, value in setup.items()}

@@ -113,11 +113,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, _key: str, message: str) -> None:
         print(f"[{done:>3}/{total}] {message}", flush=True)
 
+    llm_errors: list[str] = []
+
+    def make_summary(app, comparison_id: int) -> dict | None:
+        if args.summary == "none":
+            return None
+        from buildtrace_desktop.services import summaries
+
+        made = summaries.summarize_comparison(app, comparison_id, args.summary)
+        if made.llm_error:
+            llm_errors.append(made.llm_error)
+        return summary_for_report(made.best)
+
     outcome = compare_paths([args.old], [args.new], args.out, settings, jobs=args.jobs, progress=progress,
-                            project_name=args.project)
+                            project_name=args.project, summary=make_summary)
     exit_code = outcome.exit_code
-    if args.summary != "none":
-        exit_code = max(exit_code, _add_summary(outcome.comparison_id, args.summary, args.out))
+    for error in llm_errors:
+        print(f"warning: the LLM summary failed, the offline one is kept: {error}", file=sys.stderr)
+        exit_code = max(exit_code, int(ExitCode.warnings))
     print()
     print_sheet_table(outcome.sheet_rows)
     print(f"\nComparison {outcome.comparison_id} in {time.perf_counter() - started:.1f} s. "
@@ -125,22 +138,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for warning in outcome.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return exit_code
-
-
-def _add_summary(comparison_id: int, mode: str, out_dir: str) -> int:
-    """Make and store the summary, and write the report again with it. Returns 0, or 1 when the LLM
-    summary failed (the offline one is kept and written)."""
-    from buildtrace_desktop.services import summaries
-    from buildtrace_desktop.services.app import AppContext
-    from buildtrace_desktop.services.export import export_comparison
-
-    with AppContext() as app:
-        outcome = summaries.summarize_comparison(app, comparison_id, mode)
-        export_comparison(app, comparison_id, out_dir, summary=summary_for_report(outcome.best))
-    if outcome.llm_error:
-        print(f"warning: the LLM summary failed, the offline one is kept: {outcome.llm_error}", file=sys.stderr)
-        return int(ExitCode.warnings)
-    return 0
 
 
 def summary_for_report(record) -> dict:

@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self.app = app
         self.settings = settings
         self.setWindowTitle("BuildTrace Desktop")
-        self.resize(1600, 1000)
+        self.resize(1440, 900)  # a common laptop screen; the window can shrink to 1280 x 720
         self.runner, self.job_signals = make_runner(app, settings.workers, self)
         self.comparison_id: int | None = None
         self.pair_id: int | None = None
@@ -85,14 +85,14 @@ class MainWindow(QMainWindow):
         right.addWidget(self.sheet_list)
         right.addWidget(self.side_tabs)
         right.setSizes([200, 600])
-        right.setMinimumWidth(470)
+        right.setMinimumWidth(360)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(self.project_pane)
         main.addWidget(self.viewer)
         main.addWidget(right)
         main.setStretchFactor(1, 1)
         main.setSizes([300, 820, 480])
-        self.project_pane.setMinimumWidth(300)
+        self.project_pane.setMinimumWidth(250)
         self.main_splitter = main
         central = QWidget()
         layout = QVBoxLayout(central)

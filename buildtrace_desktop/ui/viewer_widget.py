@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGraphicsScene,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -139,13 +140,17 @@ class PairViewer(QWidget):
         self.zoom_label = QLabel("")
         self.zoom_label.setMinimumWidth(52)
         bar.addWidget(self.zoom_label)
-        self.sync_box = QCheckBox("Sync pan/zoom")
+        self.sync_box = QCheckBox("Sync")
+        self.sync_box.setToolTip("Pan and zoom both sides together")
         self.sync_box.setChecked(self.state.sync)
         self.sync_box.toggled.connect(lambda on: setattr(self.state, "sync", on))
         bar.addWidget(self.sync_box)
         bar.addStretch(1)
-        bar.addWidget(QLabel("Palette:"))
         self.palette_combo = QComboBox()
+        self.palette_combo.setToolTip("Colours of the overlay")
+        # Sized to a short name: the full names would make the window wider than a laptop screen.
+        self.palette_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.palette_combo.setMinimumContentsLength(12)
         for palette in PALETTES.values():
             self.palette_combo.addItem(palette.title, palette.name)
         self.palette_combo.setCurrentIndex(self.palette_combo.findData(self.state.palette))
@@ -156,9 +161,12 @@ class PairViewer(QWidget):
         return bar
 
     def _build_layer_bar(self) -> QWidget:
+        # Two layers a row: four in one row would make the window wider than a laptop screen.
         bar = QWidget()
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(6, 0, 6, 0)
+        grid = QGridLayout(bar)
+        grid.setContentsMargins(6, 0, 6, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(0)
         self.layer_controls: dict[str, tuple[QCheckBox, QSlider, QLabel]] = {}
         for layer in self.state.layers:
             swatch = QLabel()
@@ -170,17 +178,19 @@ class PairViewer(QWidget):
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(0, 100)
             slider.setValue(round(layer.opacity * 100))
-            slider.setFixedWidth(80)
+            slider.setFixedWidth(70)
             slider.setToolTip(f"Opacity of '{layer.title}'")
             slider.setObjectName(f"layer_opacity_{layer.name}")
             slider.valueChanged.connect(lambda v, lay=layer: setattr(lay, "opacity", v / 100))
-            row.addWidget(swatch)
-            row.addWidget(check)
-            row.addWidget(slider)
-            row.addSpacing(10)
+            index = len(self.layer_controls)
+            r, c = divmod(index, 2)
+            grid.addWidget(swatch, r, 4 * c)
+            grid.addWidget(check, r, 4 * c + 1)
+            grid.addWidget(slider, r, 4 * c + 2)
             self.layer_controls[layer.name] = (check, slider, swatch)
             self._show_swatch(layer.name, layer.colour)
-        row.addStretch(1)
+        grid.setColumnMinimumWidth(3, 16)
+        grid.setColumnStretch(7, 1)
         return bar
 
     def _build_actions(self) -> None:

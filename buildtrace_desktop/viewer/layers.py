@@ -34,7 +34,7 @@ class Palette:
 
 
 # Default: the red/green/gray convention of drawing-comparison tools.
-DEFAULT_PALETTE = Palette("default", "Default (red / green)", "#d62728", "#2ca02c", "#8c8c8c", "#1f77b4")
+DEFAULT_PALETTE = Palette("default", "Red / green", "#d62728", "#2ca02c", "#8c8c8c", "#1f77b4")
 # Colour-blind safe (Okabe-Ito): vermillion / blue stay distinct for deuteranopes and protanopes.
 COLOUR_BLIND_PALETTE = Palette(
     "colour_blind", "Colour-blind safe (orange / blue)", "#d55e00", "#0072b2", "#999999", "#cc79a7"

@@ -80,16 +80,33 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--summary", choices=["offline", "llm", "none"], default="offline",
                          help="summary to add to the report (default offline; llm needs a configured model)")
     compare.add_argument("--project", default="Command line", help="project to record the comparison in")
+    add_llm_options(compare)
     compare.set_defaults(func=cmd_compare)
 
     summarize = sub.add_parser("summarize", help="(re)write the change summary of a stored comparison")
     summarize.add_argument("comparison_id", type=int)
     summarize.add_argument("--mode", choices=["offline", "llm"], default="offline")
+    add_llm_options(summarize)
     summarize.set_defaults(func=cmd_summarize)
 
     doctor = sub.add_parser("doctor", help="print versions, Tesseract, data folder and database path")
     doctor.set_defaults(func=cmd_doctor)
     return parser
+
+
+def add_llm_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("LLM summary (also BUILDTRACE_LLM_* variables; the API key comes from "
+                                      "the OS keyring, set in the app's Settings, or OPENAI_API_KEY)")
+    group.add_argument("--llm-model", help="model name, e.g. gpt-4o-mini or a local server's model")
+    group.add_argument("--llm-base-url", help="an OpenAI-compatible server, e.g. http://localhost:11434/v1")
+    group.add_argument("--llm-images", action="store_true", default=None,
+                       help="send crops of the old, new and overlay images around each change")
+
+
+def llm_config(args: argparse.Namespace):
+    from buildtrace_desktop.llm.settings import LLMConfig
+
+    return LLMConfig.from_env(model=args.llm_model, base_url=args.llm_base_url, send_images=args.llm_images)
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -120,7 +137,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             return None
         from buildtrace_desktop.services import summaries
 
-        made = summaries.summarize_comparison(app, comparison_id, args.summary)
+        made = summaries.summarize_comparison(app, comparison_id, args.summary,
+                                              llm_config(args) if args.summary == "llm" else None)
         if made.llm_error:
             llm_errors.append(made.llm_error)
         return summary_for_report(made.best)
@@ -169,7 +187,8 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     from buildtrace_desktop.services.app import AppContext
 
     with AppContext() as app:
-        outcome = summaries.summarize_comparison(app, args.comparison_id, args.mode)
+        outcome = summaries.summarize_comparison(app, args.comparison_id, args.mode,
+                                                 llm_config(args) if args.mode == "llm" else None)
     print(outcome.best.text)
     if outcome.llm_error:
         print(f"warning: the LLM summary failed, the offline one is kept: {outcome.llm_error}", file=sys.stderr)

@@ -178,8 +178,14 @@ def _drop_specks(mask: np.ndarray, min_px: int) -> np.ndarray:
     return mask
 
 
-def group_regions(added: np.ndarray, removed: np.ndarray, dpi: float, p: DiffParams) -> list[Region]:
-    """Group changed pixels closer than `p.group_pt` into regions, on a coarse grid for speed."""
+LARGE_REGION = 0.03  # of the page area: a region this big is many changes chained by proximity
+
+
+def group_regions(added: np.ndarray, removed: np.ndarray, dpi: float, p: DiffParams, depth: int = 0) -> list[Region]:
+    """Group changed pixels closer than `p.group_pt` into regions, on a coarse grid for speed.
+
+    A region larger than LARGE_REGION of the page is grouped again with a third of the distance: on a
+    heavily revised sheet, clouds and notes chain whole areas into one box no reviewer can use."""
     changed = cv2.bitwise_or(added, removed)
     if not cv2.countNonZero(changed):
         return []
@@ -189,6 +195,7 @@ def group_regions(added: np.ndarray, removed: np.ndarray, dpi: float, p: DiffPar
     reach = max(1, int(round(p.group_pt * dpi / 72.0 / cell)))
     grown = cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    large = LARGE_REGION * h * w if depth == 0 else float("inf")
     regions: list[Region] = []
     for label in range(1, n):
         gx0, gy0, gw, gh = (int(v) for v in stats[label, :4])
@@ -199,17 +206,22 @@ def group_regions(added: np.ndarray, removed: np.ndarray, dpi: float, p: DiffPar
         a = _drop_specks(added[py0:py1, px0:px1] & cell_mask, p.min_blob_px)
         r = _drop_specks(removed[py0:py1, px0:px1] & cell_mask, p.min_blob_px)
         na, nr = int(cv2.countNonZero(a)), int(cv2.countNonZero(r))
-        if na + nr < p.min_region_px:
-            continue
-        if na + nr == 0:
+        if na + nr < p.min_region_px or na + nr == 0:
             continue
         x, y, bw, bh = cv2.boundingRect(a | r)
+        if bw * bh > large:
+            finer = replace(p, group_pt=p.group_pt / 3)
+            for sub in group_regions(a, r, dpi, finer, depth + 1):
+                x0, y0, x1, y1 = sub.box_px
+                regions.append(Region((px0 + x0, py0 + y0, px0 + x1, py0 + y1), sub.added_px, sub.removed_px))
+            continue
         regions.append(Region((px0 + x, py0 + y, px0 + x + bw, py0 + y + bh), na, nr))
-    return merge_nearby(regions, p.group_pt * dpi / 72.0)
+    return merge_nearby(regions, p.group_pt * dpi / 72.0, large)
 
 
-def merge_nearby(regions: list[Region], gap_px: float) -> list[Region]:
-    """Merge regions whose boxes overlap or nearly touch (the coarse grid can split one change)."""
+def merge_nearby(regions: list[Region], gap_px: float, max_area_px: float = float("inf")) -> list[Region]:
+    """Merge regions whose boxes overlap or nearly touch (nested or touching boxes confuse a reviewer),
+    unless the merged box would be larger than `max_area_px`."""
     merged = True
     regions = list(regions)
     while merged:
@@ -217,10 +229,10 @@ def merge_nearby(regions: list[Region], gap_px: float) -> list[Region]:
         out: list[Region] = []
         for r in sorted(regions, key=lambda r: (r.box_px[1], r.box_px[0])):
             for i, o in enumerate(out):
-                if _box_gap(r.box_px, o.box_px) <= gap_px * 0.5:
-                    out[i] = Region((min(r.box_px[0], o.box_px[0]), min(r.box_px[1], o.box_px[1]),
-                                     max(r.box_px[2], o.box_px[2]), max(r.box_px[3], o.box_px[3])),
-                                    r.added_px + o.added_px, r.removed_px + o.removed_px)
+                box = (min(r.box_px[0], o.box_px[0]), min(r.box_px[1], o.box_px[1]),
+                       max(r.box_px[2], o.box_px[2]), max(r.box_px[3], o.box_px[3]))
+                if _box_gap(r.box_px, o.box_px) <= gap_px * 0.5 and (box[2] - box[0]) * (box[3] - box[1]) <= max_area_px:
+                    out[i] = Region(box, r.added_px + o.added_px, r.removed_px + o.removed_px)
                     merged = True
                     break
             else:

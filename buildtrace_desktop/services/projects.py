@@ -103,12 +103,22 @@ def delete_project(app: AppContext, project_id: int) -> list[str]:
         _refuse_if_running(s, set_ids, comparison_ids, "this project")
         shas = set(s.scalars(select(SetFile.file_sha).where(SetFile.set_id.in_(set_ids))))
         s.execute(delete(Project).where(Project.id == project_id))  # cascades to sets, sheets, comparisons
-        unused = [sha for sha in shas if not _file_in_use(s, sha)]
-        suffixes = {f.sha256: f.suffix for f in s.scalars(select(StoredFile).where(StoredFile.sha256.in_(unused)))}
-        s.execute(delete(StoredFile).where(StoredFile.sha256.in_(unused)))
-    # Files go after the commit: a crash in between leaves an orphan file, never a row without its file.
-    for sha in unused:
-        app.store.remove(sha, suffixes.get(sha, ""))
+        unused = _forget_unused_files(s, shas)
+    return _remove_files(app, unused, comparison_ids)
+
+
+def _forget_unused_files(s: Session, shas: set[str]) -> dict[str, str]:
+    """Delete the rows of the stored files no set uses any more; return their hashes and suffixes."""
+    unused = [sha for sha in shas if not _file_in_use(s, sha)]
+    suffixes = {f.sha256: f.suffix for f in s.scalars(select(StoredFile).where(StoredFile.sha256.in_(unused)))}
+    s.execute(delete(StoredFile).where(StoredFile.sha256.in_(unused)))
+    return {sha: suffixes.get(sha, "") for sha in unused}
+
+
+def _remove_files(app: AppContext, unused: dict[str, str], comparison_ids: list[int]) -> list[str]:
+    """Files go after the commit: a crash in between leaves an orphan file, never a row without its file."""
+    for sha, suffix in unused.items():
+        app.store.remove(sha, suffix)
     for comparison_id in comparison_ids:
         shutil.rmtree(app.config.comparison_dir(comparison_id), ignore_errors=True)
     return sorted(unused)
@@ -125,14 +135,8 @@ def delete_set(app: AppContext, set_id: int) -> list[str]:
         _refuse_if_running(s, [set_id], comparison_ids, "this drawing set")
         shas = set(s.scalars(select(SetFile.file_sha).where(SetFile.set_id == set_id)))
         s.execute(delete(DrawingSet).where(DrawingSet.id == set_id))
-        unused = [sha for sha in shas if not _file_in_use(s, sha)]
-        suffixes = {f.sha256: f.suffix for f in s.scalars(select(StoredFile).where(StoredFile.sha256.in_(unused)))}
-        s.execute(delete(StoredFile).where(StoredFile.sha256.in_(unused)))
-    for sha in unused:
-        app.store.remove(sha, suffixes.get(sha, ""))
-    for comparison_id in comparison_ids:
-        shutil.rmtree(app.config.comparison_dir(comparison_id), ignore_errors=True)
-    return sorted(unused)
+        unused = _forget_unused_files(s, shas)
+    return _remove_files(app, unused, comparison_ids)
 
 
 def delete_comparison(app: AppContext, comparison_id: int) -> None:

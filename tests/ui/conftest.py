@@ -15,11 +15,7 @@ _CONFIG = tempfile.mkdtemp(prefix="buildtrace-ui-settings-")
 os.environ["XDG_CONFIG_HOME"] = _CONFIG  # QSettings of the tests never touch the user's settings
 
 import pytest  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "resources" / "sample"
-OLD_PDF = SAMPLE / "old.pdf"
-NEW_PDF = SAMPLE / "new.pdf"
+from ui_helpers import NEW_PDF, OLD_PDF, SAMPLE, close_window, make_window  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")
@@ -57,24 +53,6 @@ def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     target = tmp_path / "empty_home"
     monkeypatch.setenv("BUILDTRACE_HOME", str(target))
     return target
-
-
-def make_window(qtbot, home: Path):  # noqa: ANN001, ANN201
-    from buildtrace_desktop.ui.app import create_window
-
-    window = create_window(home)
-    qtbot.addWidget(window)
-    window.resize(1500, 950)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
-def close_window(window) -> None:  # noqa: ANN001
-    window.summary_panel.shutdown()  # a background summary must finish before the database closes
-    window.runner.shutdown(cancel=True)
-    window.viewer.close_pair()
-    window.app.close()
 
 
 @pytest.fixture

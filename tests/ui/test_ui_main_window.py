@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import NEW_PDF, OLD_PDF
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
+from ui_helpers import NEW_PDF, OLD_PDF
 
 from buildtrace_desktop.db.models import ChangeRow
 from buildtrace_desktop.services import projects
@@ -206,7 +206,7 @@ def test_failed_job_shows_a_banner_with_what_to_do(qtbot, window, tmp_path: Path
 
 
 def test_sample_mode_opens_a_real_comparison_on_first_run(qtbot, empty_home: Path) -> None:  # noqa: ANN001
-    from conftest import close_window
+    from ui_helpers import close_window
 
     from buildtrace_desktop.ui.app import create_window
 
@@ -246,7 +246,7 @@ def test_dropping_files_on_the_project_pane_opens_the_import_dialog(window) -> N
 
 
 def test_closing_during_a_job_and_reopening_resumes_it(qtbot, window, home: Path) -> None:  # noqa: ANN001
-    from conftest import close_window, make_window
+    from ui_helpers import close_window, make_window
 
     pane = window.project_pane
     sets = projects.list_sets(window.app, pane.current_project_id())

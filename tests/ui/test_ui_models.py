@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pymupdf
 import pytest
-from conftest import NEW_PDF, OLD_PDF
+from ui_helpers import NEW_PDF, OLD_PDF
 
 from buildtrace_desktop.errors import BadInputError
 from buildtrace_desktop.viewer.changes import ChangeItem, ChangeListModel, region_words

@@ -6,9 +6,9 @@ import json
 import re
 
 import pytest
-from conftest import NEW_PDF, OLD_PDF, SAMPLE
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
+from ui_helpers import NEW_PDF, OLD_PDF, SAMPLE
 
 from buildtrace_desktop.ui.tile_store import PIXMAP_BUDGET_BYTES
 from buildtrace_desktop.ui.viewer_widget import PairViewer

@@ -132,19 +132,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     llm_errors: list[str] = []
 
-    def make_summary(app, comparison_id: int) -> dict | None:
+    def make_summary(app, comparison_id: int) -> None:
         if args.summary == "none":
-            return None
+            return
         from buildtrace_desktop.services import summaries
 
         made = summaries.summarize_comparison(app, comparison_id, args.summary,
                                               llm_config(args) if args.summary == "llm" else None)
         if made.llm_error:
             llm_errors.append(made.llm_error)
-        return summary_for_report(made.best)
 
     outcome = compare_paths([args.old], [args.new], args.out, settings, jobs=args.jobs, progress=progress,
-                            project_name=args.project, summary=make_summary)
+                            project_name=args.project, before_export=make_summary)
     exit_code = outcome.exit_code
     for error in llm_errors:
         print(f"warning: the LLM summary failed, the offline one is kept: {error}", file=sys.stderr)
@@ -156,14 +155,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for warning in outcome.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return exit_code
-
-
-def summary_for_report(record) -> dict:
-    """The report's "summary" object from a stored summary version."""
-    data = dict(record.data)
-    data.update({"source": record.source, "text": record.text, "version": record.version,
-                 "edited_by_user": record.edited_by_user})
-    return data
 
 
 def print_sheet_table(rows: list[dict]) -> None:

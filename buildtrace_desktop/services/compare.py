@@ -53,12 +53,12 @@ def compare_paths(
     home: str | Path | None = None,
     project_name: str = "Command line",
     functions: StageFunctions | None = None,
-    summary: Callable[[AppContext, int], dict | None] | None = None,
+    before_export: Callable[[AppContext, int], None] | None = None,
 ) -> CompareOutcome:
     """Compare two drawing sets (PDFs, images, folders) and write the report into `out_dir`.
 
-    `summary(app, comparison_id)`, when given, makes the report's summary once the job is done (see
-    services/summaries.py), so the report is written once, with it.
+    `before_export(app, comparison_id)` runs once the job is done, before the report is written (the CLI
+    makes the summary there, so the report is written once, with it).
 
     Raises BadInputError (bad file or option; exit code 2) before any report is written, and other
     BuildTraceErrors when the job fails. `jobs` is the number of worker processes."""
@@ -69,8 +69,9 @@ def compare_paths(
         new_set = import_or_reuse_set(app, project.id, new_paths, "New", settings)
         comparison_id, job_id = _comparison_to_run(app, project.id, old_set, new_set, settings)
         _run_job(app, job_id, jobs, settings, progress, functions)
-        report_summary = summary(app, comparison_id) if summary is not None else None
-        report_path = export_comparison(app, comparison_id, out_dir, summary=report_summary)
+        if before_export is not None:
+            before_export(app, comparison_id)
+        report_path = export_comparison(app, comparison_id, out_dir)
         comparison = projects.get_comparison(app, comparison_id)
         return CompareOutcome(comparison_id, report_path, int(comparison.exit_code or 0),
                               list(comparison.warnings_json or []), sheet_rows(app, comparison_id), job_id)

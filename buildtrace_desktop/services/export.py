@@ -24,8 +24,13 @@ from buildtrace_desktop.storage import atomic_copy
 
 def export_comparison(app: AppContext, comparison_id: int, out_dir: str | Path,
                       summary: dict | None = None) -> Path:
-    """Write the comparison's report files into `out_dir`; return the path of report.json."""
+    """Write the comparison's report files into `out_dir`; return the path of report.json. The report
+    carries `summary`, or else the newest stored summary of the comparison."""
     from buildtrace_desktop.processing import report as report_mod  # late: pulls in PyMuPDF
+    from buildtrace_desktop.services.summaries import report_summary  # late: summaries imports this module
+
+    if summary is None:
+        summary = report_summary(app, comparison_id)
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,11 @@ class SummaryRecord:
     tokens_out: int
     cost_usd: float
 
+    def report_dict(self) -> dict[str, Any]:
+        """This version as report.json's "summary" object."""
+        return {**self.data, "source": self.source, "text": self.text, "version": self.version,
+                "edited_by_user": self.edited_by_user}
+
     @classmethod
     def of(cls, row: Summary) -> SummaryRecord:
         return cls(row.id, row.comparison_id, row.pair_id, row.source, row.version, row.text,
@@ -194,6 +199,13 @@ def latest_summaries(app: AppContext, comparison_id: int) -> list[SummaryRecord]
                 newest[(row.pair_id, row.source)] = row
         records = [SummaryRecord.of(row) for row in newest.values()]
     return sorted(records, key=lambda r: (r.source != OFFLINE, r.pair_id or 0, r.id))
+
+
+def report_summary(app: AppContext, comparison_id: int) -> dict[str, Any] | None:
+    """The summary a report of the comparison shows: the newest stored version (a user's edit, the LLM's
+    or the offline one), or None when none is stored yet."""
+    records = latest_summaries(app, comparison_id)
+    return max(records, key=lambda r: r.id).report_dict() if records else None
 
 
 def summary_versions(app: AppContext, comparison_id: int, source: str = OFFLINE) -> list[SummaryRecord]:

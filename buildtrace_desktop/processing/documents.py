@@ -247,12 +247,9 @@ class OpenPage:
         """MuPDF page points per our page point (differs only for untagged images)."""
         return self.page.rect.width / self.size[0]
 
-    def text_dict(self, clip: Box | None = None) -> dict:
-        if clip is None:
-            return self.page.get_text("dict", textpage=self._text_page())
-        rect = pymupdf.Rect(*clip) if clip is not None else None
-        # TEXTFLAGS_TEXT leaves images out: with them, 'dict' takes seconds on pages with logos.
-        return self.page.get_text("dict", clip=rect, flags=pymupdf.TEXTFLAGS_TEXT)
+    def text_dict(self) -> dict:
+        """Blocks, lines and spans with font sizes, from the page's one text extraction."""
+        return self.page.get_text("dict", textpage=self._text_page())
 
 
 def pixmap_to_gray(pix: pymupdf.Pixmap) -> np.ndarray:

@@ -107,9 +107,3 @@ def ocr_words(gray: np.ndarray, psm: int = 11, min_conf: float = 30.0) -> list[t
     return words
 
 
-def tesseract_available() -> bool:
-    try:
-        probe_tesseract()
-    except MissingDependencyError:
-        return False
-    return True

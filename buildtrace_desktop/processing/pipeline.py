@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from buildtrace_desktop.processing import align, diff, documents, overlay, sheets, textdiff
-from buildtrace_desktop.processing.types import CompareSettings, PageRef, PairResult, SheetInfo, SheetMatch
+from buildtrace_desktop.processing.types import CompareSettings, PageRef, PairResult, SheetInfo
 
 list_pages = documents.list_pages
 match_sheets = sheets.match_sheets
@@ -70,14 +70,6 @@ def compare_pair(
             )
     result.seconds = time.perf_counter() - started
     return result
-
-
-def sheet_matches_summary(matches: list[SheetMatch]) -> dict[str, int]:
-    out = {"matched": 0, "added": 0, "removed": 0, "renumbered": 0}
-    for m in matches:
-        out[m.status] += 1
-        out["renumbered"] += int(m.renumbered)
-    return out
 
 
 def compare_sets(

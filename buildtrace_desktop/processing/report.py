@@ -128,9 +128,8 @@ def write_outputs(out_dir: str | Path, report: dict, results: dict | None = None
 
 def _find_png(name: str, sheet: dict, key: str, results: dict | None, image_dir) -> Path | None:
     result = (results or {}).get((sheet["old_page"], sheet["new_page"]))
-    attr = "overlay_png" if key == "overlay_png" else "side_by_side_png"
-    if result is not None and getattr(result, attr):
-        return Path(getattr(result, attr))
+    if result is not None and getattr(result, key):  # the report's keys are PairResult's attributes
+        return Path(getattr(result, key))
     if image_dir is not None and (Path(image_dir) / name).exists():
         return Path(image_dir) / name
     return None

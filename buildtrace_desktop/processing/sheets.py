@@ -248,10 +248,6 @@ def _overlap(a: tuple, b: tuple) -> float:
     return ix * iy / smaller if smaller > 0 else 0.0
 
 
-def _contains(a: tuple, b: tuple) -> bool:
-    return a[0] <= b[0] + 0.5 and a[1] <= b[1] + 0.5 and a[2] >= b[2] - 0.5 and a[3] >= b[3] - 0.5
-
-
 def _is_title_text(text: str) -> bool:
     if re.search(r"[^A-Za-z0-9 &+\-/.,'()#:]", text):
         return False  # OCR debris ("¢", "{") never belongs to a title

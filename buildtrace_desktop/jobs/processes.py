@@ -17,6 +17,11 @@ def make_process_pool(max_workers: int) -> cf.ProcessPoolExecutor:
                                   initializer=watch_parent, initargs=(os.getpid(),))
 
 
+def import_engine() -> None:
+    """In a worker process: import the engine (NumPy, OpenCV, PyMuPDF) ahead of the first stage."""
+    import buildtrace_desktop.processing.pipeline  # noqa: F401
+
+
 def terminate_pool(pool: cf.ProcessPoolExecutor) -> None:
     """Stop a pool now, killing work in progress (abandoned work: its result would be dropped anyway)."""
     for process in list((getattr(pool, "_processes", None) or {}).values()):

@@ -27,7 +27,13 @@ from sqlalchemy import select, update
 from buildtrace_desktop.db.models import Comparison, Job, JobStage, utcnow
 from buildtrace_desktop.errors import BuildTraceError, ExitCode
 from buildtrace_desktop.jobs import plans
-from buildtrace_desktop.jobs.processes import call_in_thread, make_process_pool, process_alive, terminate_pool
+from buildtrace_desktop.jobs.processes import (
+    call_in_thread,
+    import_engine,
+    make_process_pool,
+    process_alive,
+    terminate_pool,
+)
 from buildtrace_desktop.jobs.stages import HANDLERS, StageContext, StageFunctions, Work
 
 log = logging.getLogger(__name__)
@@ -110,6 +116,15 @@ class JobRunner:
         with self._lock:
             self._active[job_id] = _ActiveJob(password=password)
         self._schedule(job_id)
+
+    def warm_up(self) -> None:
+        """Start the worker processes now and have them import the engine, so that their start-up
+        (about half a second each) overlaps the caller's own preparation instead of the first stages."""
+        if self.in_process:
+            return
+        pool = self._process_pool()
+        for _ in range(self.max_workers):
+            pool.submit(import_engine)
 
     def resume_incomplete(self) -> list[int]:
         """Submit every job a previous run left pending or running (its process is gone)."""

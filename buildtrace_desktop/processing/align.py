@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from buildtrace_desktop.processing.documents import OpenPage
+from buildtrace_desktop.processing.imaging import shrink
 from buildtrace_desktop.processing.types import Alignment
 
 INK = 200  # gray below this is ink
@@ -200,9 +201,10 @@ class Coarse:
     """Downscaled ink images of a pair, for cheap scoring and feature matching."""
 
     def __init__(self, old_img: np.ndarray, new_img: np.ndarray) -> None:
-        self.factor = max(1.0, max(new_img.shape[1], old_img.shape[1]) / COARSE_WIDTH)
-        self.old = _shrink(old_img, self.factor)
-        self.new = _shrink(new_img, self.factor)
+        # An integer factor: OpenCV's area resize is four times faster at exact integer scales.
+        self.factor = max(1, round(max(new_img.shape[1], old_img.shape[1]) / COARSE_WIDTH))
+        self.old = shrink(old_img, self.factor)
+        self.new = shrink(new_img, self.factor)
         self.new_ink = self.new < INK
         self.new_count = max(1, int(self.new_ink.sum()))
         self.new_ink_grown = cv2.dilate(self.new_ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
@@ -220,13 +222,6 @@ class Coarse:
         recall = float(np.logical_and(self.new_ink, old_grown).sum()) / self.new_count
         precision = float(np.logical_and(old_ink, self.new_ink_grown).sum()) / old_count
         return 2 * recall * precision / max(1e-9, recall + precision)
-
-
-def _shrink(img: np.ndarray, factor: float) -> np.ndarray:
-    if factor <= 1.0:
-        return img
-    size = (max(1, round(img.shape[1] / factor)), max(1, round(img.shape[0] / factor)))
-    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
 def estimate_from_images(coarse: Coarse, dpi: float) -> np.ndarray | None:

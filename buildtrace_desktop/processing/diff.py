@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from buildtrace_desktop.processing.imaging import any_pool
 from buildtrace_desktop.processing.types import Change
 
 TILE = 256  # pixels
@@ -102,12 +103,16 @@ def stretch_contrast(img: np.ndarray) -> np.ndarray:
     return cv2.LUT(img, lut)
 
 
-def _any_pool(mask01: np.ndarray, cell: int) -> np.ndarray:
-    """Max-pool a 0/1 uint8 mask by `cell` (<= 15): a cell is 1 when any pixel in it is."""
-    h, w = mask01.shape
-    size = (max(1, -(-w // cell)), max(1, -(-h // cell)))
-    # Area averaging of 0/255: one set pixel among cell*cell still rounds to >= 1.
-    return (cv2.resize(mask01 * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+def _ink(img: np.ndarray, level: int) -> np.ndarray:
+    """0/1 mask of gray < level."""
+    return cv2.threshold(img, level - 1, 1, cv2.THRESH_BINARY_INV)[1]
+
+
+def level_masks(old: np.ndarray, new: np.ndarray, strict: int, loose: int) -> tuple[np.ndarray, ...]:
+    """(old strict, new strict, old loose, new loose) ink masks. Ink at the strict level must be explained
+    by ink at the loose level on the other side: a hairline that renders at gray 205 in one raster and
+    195 in the other (sub-pixel phase) is the same line."""
+    return _ink(old, strict), _ink(new, strict), _ink(old, loose), _ink(new, loose)
 
 
 def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.ndarray, np.ndarray]:
@@ -116,33 +121,24 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.nda
     Ink is compared at two levels: all ink (light hairlines, hatching) and dark ink only. Dark text on a
     light hatch would otherwise hide: every new stroke lies within a pixel of some hatch line.
     """
-    def ink(img: np.ndarray, level: int) -> np.ndarray:  # 0/1 mask of gray < level
-        return cv2.threshold(img, level - 1, 1, cv2.THRESH_BINARY_INV)[1]
-
-    # Per level: (old strict, new strict, old loose, new loose). Ink at the strict level must be
-    # explained by ink at the loose level on the other side: a hairline that renders at gray 205 in
-    # one raster and 195 in the other (sub-pixel phase) is the same line.
-    levels = [(ink(old, strict), ink(new, strict), ink(old, loose), ink(new, loose)) for strict, loose in p.levels]
     h, w = new.shape
-    differs = np.zeros((h, w), np.uint8)
-    for o, n, o_loose, n_loose in levels:
-        # On 0/1 masks, "a and not b" is a > b: OpenCV does it in one parallel pass.
-        cv2.bitwise_or(differs, cv2.compare(o, n_loose, cv2.CMP_GT), dst=differs)
-        cv2.bitwise_or(differs, cv2.compare(n, o_loose, cv2.CMP_GT), dst=differs)
-    differs = cv2.threshold(differs, 0, 1, cv2.THRESH_BINARY)[1]
     r = p.tolerance_px
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    fine = _any_pool(differs, 16)
-    ty, tx = -(-h // TILE), -(-w // TILE)
-    step = TILE // 16
-    padded = np.zeros((ty * step, tx * step), np.uint8)
-    padded[: fine.shape[0], : fine.shape[1]] = fine
-    busy = padded.reshape(ty, step, tx, step).max(axis=(1, 3))
+    # Ink strict on one side and not even loose on the other differs by more than the gap between the
+    # two levels, so pixels closer than the smallest gap cannot differ: one subtraction finds the tiles
+    # worth the work (on a revised sheet in the common frame, a few percent of them).
+    gap = min(loose - strict for strict, loose in p.levels)
+    candidates = cv2.threshold(cv2.absdiff(old, new), gap, 1, cv2.THRESH_BINARY)[1]
+    busy = any_pool(candidates, TILE // 16)
+    busy = any_pool(busy, 16)
 
     def one_sided(o, n, o_loose, n_loose) -> tuple[np.ndarray, np.ndarray]:
         return n & (1 - cv2.dilate(o_loose, kernel)), o & (1 - cv2.dilate(n_loose, kernel))
 
+    if not busy.any():
+        return np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
     if busy.mean() > 0.5:  # scans differ everywhere: whole-image operations are faster than tiles
+        levels = [level_masks(old, new, strict, loose) for strict, loose in p.levels]
         added = np.zeros((h, w), np.uint8)
         removed = np.zeros((h, w), np.uint8)
         for level in levels:
@@ -158,8 +154,8 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.nda
         # Work on the tile plus a margin so dilation at its edge sees the neighbours' ink.
         ya, xa, yb, xb = max(0, y0 - r), max(0, x0 - r), min(h, y1 + r), min(w, x1 + r)
         sl = (slice(y0 - ya, y1 - ya), slice(x0 - xa, x1 - xa))
-        for level in levels:
-            a, rm = one_sided(*(m[ya:yb, xa:xb] for m in level))
+        for strict, loose in p.levels:
+            a, rm = one_sided(*level_masks(old[ya:yb, xa:xb], new[ya:yb, xa:xb], strict, loose))
             added[y0:y1, x0:x1] |= a[sl]
             removed[y0:y1, x0:x1] |= rm[sl]
     return added, removed
@@ -191,7 +187,7 @@ def group_regions(added: np.ndarray, removed: np.ndarray, dpi: float, p: DiffPar
         return []
     cell = min(15, max(1, int(round(p.group_pt * dpi / 72.0 / 3))))  # a few cells per grouping distance
     h, w = changed.shape
-    grid = _any_pool(changed, cell)
+    grid = any_pool(changed, cell)
     reach = max(1, int(round(p.group_pt * dpi / 72.0 / cell)))
     grown = cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pymupdf
 
+from buildtrace_desktop.processing.overlay import png_image_parts
 from buildtrace_desktop.processing.types import PairResult, SheetInfo, SheetMatch
 from buildtrace_desktop.storage import atomic_copy, atomic_path, atomic_write_text
 
@@ -213,7 +214,7 @@ def _sheet_page(doc: pymupdf.Document, sheet: dict, image_dir: Path) -> None:
     image_rect = pymupdf.Rect(MARGIN, MARGIN + 24, list_x - 12, PAGE_H - MARGIN)
     png = image_dir / sheet["overlay_png"] if sheet.get("overlay_png") else None
     if png and png.exists():
-        page.insert_image(image_rect, filename=str(png), keep_proportion=True)
+        _insert_png(page, image_rect, png)
     y = MARGIN + 34
     for w in sheet.get("warnings") or []:
         page.insert_textbox(pymupdf.Rect(list_x, y - 9, PAGE_W - MARGIN, y + 30), "Warning: " + w, fontsize=8,
@@ -231,3 +232,29 @@ def _sheet_page(doc: pymupdf.Document, sheet: dict, image_dir: Path) -> None:
         line = f"{c['id']}. {c['kind']} at ({x0:.1f} in, {y0:.1f} in){text}"
         page.insert_textbox(pymupdf.Rect(list_x, y - 9, PAGE_W - MARGIN, y + 20), line[:160], fontsize=8)
         y += 22 if len(line) > 60 else 12
+
+
+def _insert_png(page: pymupdf.Page, rect: pymupdf.Rect, png: Path) -> None:
+    """Show a PNG in `rect`, keeping its proportions. The PNG's compressed rows become the PDF image's
+    stream as they are (FlateDecode with PNG predictors reads them): decoding and compressing a sheet-sized
+    picture again cost MuPDF most of the report's time."""
+    data = png.read_bytes()
+    parts = png_image_parts(data)
+    if parts is None:  # a PNG the PDF cannot take raw: let MuPDF convert it
+        page.insert_image(rect, stream=data, keep_proportion=True)
+        return
+    doc = page.parent
+    w, h, colors = parts["width"], parts["height"], parts["colors"]
+    if parts["indexed"]:
+        entries = len(parts["palette"]) // 3
+        space = f"[/Indexed /DeviceRGB {entries - 1} <{parts['palette'].hex()}>]"
+    else:
+        space = "/DeviceGray" if colors == 1 else "/DeviceRGB"
+    xref = doc.get_new_xref()
+    doc.update_object(xref, f"<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace {space} "
+                            "/BitsPerComponent 8 >>")
+    doc.update_stream(xref, parts["data"], compress=False)
+    # Set after the stream: storing an uncompressed stream drops the filter keys.
+    doc.xref_set_key(xref, "Filter", "/FlateDecode")
+    doc.xref_set_key(xref, "DecodeParms", f"<< /Predictor 15 /Colors {colors} /BitsPerComponent 8 /Columns {w} >>")
+    page.insert_image(rect, xref=xref, keep_proportion=True)

@@ -64,11 +64,16 @@ def compare_paths(
     BuildTraceErrors when the job fails. `jobs` is the number of worker processes."""
     settings = settings or CompareSettings()
     with AppContext(home) as app:
-        project = projects.find_project(app, project_name) or projects.create_project(app, project_name)
-        old_set = import_or_reuse_set(app, project.id, old_paths, "Old", settings)
-        new_set = import_or_reuse_set(app, project.id, new_paths, "New", settings)
-        comparison_id, job_id = _comparison_to_run(app, project.id, old_set, new_set, settings)
-        _run_job(app, job_id, jobs, settings, progress, functions)
+        runner = _runner(app, jobs, progress, functions)
+        runner.warm_up()  # the workers start while the files are checked and stored
+        try:
+            project = projects.find_project(app, project_name) or projects.create_project(app, project_name)
+            old_set = import_or_reuse_set(app, project.id, old_paths, "Old", settings)
+            new_set = import_or_reuse_set(app, project.id, new_paths, "New", settings)
+            comparison_id, job_id = _comparison_to_run(app, project.id, old_set, new_set, settings)
+            _run_job(app, runner, job_id, settings)
+        finally:
+            runner.shutdown()
         if before_export is not None:
             before_export(app, comparison_id)
         report_path = export_comparison(app, comparison_id, out_dir)
@@ -119,15 +124,17 @@ def _comparison_to_run(app: AppContext, project_id: int, old_set_id: int, new_se
     return created.comparison_id, created.job_id
 
 
-def _run_job(app: AppContext, job_id: int, jobs: int, settings: CompareSettings,
-             progress: CompareProgress | None, functions: StageFunctions | None) -> None:
+def _runner(app: AppContext, jobs: int, progress: CompareProgress | None,
+            functions: StageFunctions | None) -> JobRunner:
     def on_progress(_job_id: int, done: int, total: int, key: str, message: str) -> None:
         if progress is not None:
             progress(done, total, key, f"{describe_key(key)}: {message}")
 
     # One worker: run in this process (no start-up cost of a worker process, nothing to gain from one).
-    runner = JobRunner(app, max_workers=jobs, functions=functions, on_progress=on_progress,
-                       in_process=jobs <= 1)
+    return JobRunner(app, max_workers=jobs, functions=functions, on_progress=on_progress, in_process=jobs <= 1)
+
+
+def _run_job(app: AppContext, runner: JobRunner, job_id: int, settings: CompareSettings) -> None:
     try:
         job = projects.get_job(app, job_id)
         if job.state in ("failed", "cancelled"):
@@ -137,9 +144,7 @@ def _run_job(app: AppContext, job_id: int, jobs: int, settings: CompareSettings,
         state = runner.wait(job_id)
     except KeyboardInterrupt:
         runner.cancel(job_id)
-        runner.shutdown()
         raise CancelledError("Cancelled. Run the same command again to continue where it stopped.") from None
-    runner.shutdown()
     if state != "done":
         raise _job_error(projects.get_job(app, job_id))
 

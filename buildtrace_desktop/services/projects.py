@@ -190,7 +190,7 @@ def import_drawing_set(
     if not paths:
         raise BadInputError("Choose at least one PDF, image or folder to import.")
     pages: list[PageRef] = list_pages([str(p) for p in paths], password=password)
-    file_shas = {page.path: app.store.store_file(page.path) for page in pages}
+    file_shas = {path: app.store.store_file(path) for path in dict.fromkeys(page.path for page in pages)}
     with app.db.write() as s:
         _get(s, Project, project_id, "project")
         drawing_set = DrawingSet(project_id=project_id, label=label.strip() or "Untitled set",

@@ -156,7 +156,7 @@ def summarize_comparison(
     _check_mode(mode)
     report, results = build_comparison_report(app, comparison_id)
     pages = _sheet_pages(app, report, comparison_id)
-    words = _page_words(pages)
+    words = _page_words(pages, report)
     offline = summarize_report(report, words)
     offline_row = _store_machine(app, comparison_id, offline)
     if mode == OFFLINE:
@@ -301,8 +301,12 @@ def _set_pages(app: AppContext, session: Session, set_id: int) -> dict[int, Page
     return pages
 
 
-def _page_words(pages: Mapping[int, _SheetPages]) -> dict[int, list[WordTuple]]:
-    return report_words({position: refs.new for position, refs in pages.items()})
+def _page_words(pages: Mapping[int, _SheetPages], report: Mapping[str, Any]) -> dict[int, list[WordTuple]]:
+    """Words of the NEW pages of sheets with changes: only changes are located by words, and reading a
+    page's words costs as much as parsing it."""
+    sheets = list(report.get("sheets") or [])
+    changed = {i for i, sheet in enumerate(sheets) if sheet.get("changes")}
+    return report_words({position: refs.new for position, refs in pages.items() if position in changed})
 
 
 def report_words(new_pages: Mapping[int, PageRef | None], password: str | None = None) -> dict[int, list[WordTuple]]:

@@ -214,7 +214,7 @@ def _sheet_page(doc: pymupdf.Document, sheet: dict, image_dir: Path) -> None:
     image_rect = pymupdf.Rect(MARGIN, MARGIN + 24, list_x - 12, PAGE_H - MARGIN)
     png = image_dir / sheet["overlay_png"] if sheet.get("overlay_png") else None
     if png and png.exists():
-        _insert_png(page, image_rect, png)
+        insert_png(page, image_rect, png)
     y = MARGIN + 34
     for w in sheet.get("warnings") or []:
         page.insert_textbox(pymupdf.Rect(list_x, y - 9, PAGE_W - MARGIN, y + 30), "Warning: " + w, fontsize=8,
@@ -234,7 +234,7 @@ def _sheet_page(doc: pymupdf.Document, sheet: dict, image_dir: Path) -> None:
         y += 22 if len(line) > 60 else 12
 
 
-def _insert_png(page: pymupdf.Page, rect: pymupdf.Rect, png: Path) -> None:
+def insert_png(page: pymupdf.Page, rect: pymupdf.Rect, png: Path) -> None:
     """Show a PNG in `rect`, keeping its proportions. The PNG's compressed rows become the PDF image's
     stream as they are (FlateDecode with PNG predictors reads them): decoding and compressing a sheet-sized
     picture again cost MuPDF most of the report's time."""

@@ -27,8 +27,13 @@ def _create_v1(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def _add_location_context(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE sheet_pairs ADD COLUMN location_context_json JSON")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "first release: every table", _create_v1),
+    Migration(2, "sheet pairs keep the words around their changes, for summaries", _add_location_context),
 ]
 
 

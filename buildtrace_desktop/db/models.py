@@ -167,6 +167,8 @@ class SheetPair(Base):
     warnings_json: Mapped[list[Any]] = mapped_column(JSON, default=list)
     overlay_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     side_by_side_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # processing.summary.location_context of the new page (grid lines, phrases near the changes)
+    location_context_json: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     changes: Mapped[list[ChangeRow]] = relationship(order_by="ChangeRow.ordinal", passive_deletes=True)
 

@@ -85,7 +85,9 @@ class JobRunner:
         self.on_finished = on_finished
         self.in_process = in_process
         self._pool = QThreadPool()
-        self._pool.setMaxThreadCount(self.max_workers)
+        # With worker processes, twice as many stage threads as processes: while one thread writes its
+        # stage's rows and prepares the next, another's work is already queued, so no process waits.
+        self._pool.setMaxThreadCount(self.max_workers if in_process else 2 * self.max_workers)
         self._processes: cf.ProcessPoolExecutor | None = None
         self._lock = threading.RLock()
         self._active: dict[int, _ActiveJob] = {}

@@ -133,6 +133,7 @@ def pair_result_from_rows(pair: SheetPair, changes: list[ChangeRow]) -> PairResu
         overlay_png=pair.overlay_path,
         side_by_side_png=pair.side_by_side_path,
         seconds=pair.seconds or 0.0,
+        location_context=pair.location_context_json,
     )
 
 
@@ -212,6 +213,7 @@ def commit_match(session: Session, ctx: StageContext, work: Work, matches: list[
     new_by_index = {s.set_index: s for s in new}
     session.execute(delete(SheetPair).where(SheetPair.comparison_id == comparison.id))
     session.execute(delete(JobStage).where(JobStage.job_id == ctx.job.id, JobStage.name == "diff"))
+    rank = _largest_first(matches, old_by_index, new_by_index)
     for ordinal, match in enumerate(matches):
         old_sheet = old_by_index.get(match.old_index) if match.old_index is not None else None
         new_sheet = new_by_index.get(match.new_index) if match.new_index is not None else None
@@ -223,7 +225,20 @@ def commit_match(session: Session, ctx: StageContext, work: Work, matches: list[
         ))
         if match.status == "matched":
             session.add(JobStage(job_id=ctx.job.id, name="diff", key=plans.diff_key(match.old_index, match.new_index),
-                                 position=plans.DIFF_POSITION_BASE + ordinal))
+                                 position=plans.DIFF_POSITION_BASE + rank[ordinal]))
+
+
+def _largest_first(matches: list[SheetMatch], old_by_index: dict[int, Sheet], new_by_index: dict[int, Sheet]
+                   ) -> dict[int, int]:
+    """Run order of the pairs: largest sheets first, so that no worker is left with a big sheet at the
+    end while the others idle (time grows with the sheet's area)."""
+    def area(ordinal: int) -> float:
+        match = matches[ordinal]
+        sheets = [old_by_index.get(match.old_index), new_by_index.get(match.new_index)]
+        return max((s.width_pt or 0.0) * (s.height_pt or 0.0) for s in sheets if s is not None)
+
+    order = sorted(range(len(matches)), key=lambda i: (-area(i), i))
+    return {ordinal: rank for rank, ordinal in enumerate(order)}
 
 
 # ---------------------------------------------------------------- diff stage
@@ -275,6 +290,7 @@ def commit_diff(session: Session, ctx: StageContext, work: Work, result: PairRes
     pair.warnings_json = list(result.warnings)
     pair.overlay_path = result.overlay_png
     pair.side_by_side_path = result.side_by_side_png
+    pair.location_context_json = result.location_context
     pair.diff_state = "done"
     session.execute(delete(ChangeRow).where(ChangeRow.pair_id == pair.id))
     for ordinal, change in enumerate(result.changes):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from buildtrace_desktop.processing import align, diff, documents, overlay, sheets, textdiff
+from buildtrace_desktop.processing import align, diff, documents, overlay, sheets, summary, textdiff
 from buildtrace_desktop.processing.types import CompareSettings, PageRef, PairResult, SheetInfo
 
 list_pages = documents.list_pages
@@ -52,6 +52,9 @@ def compare_pair(
         changes = diff.regions_to_changes(regions, dpi)
         text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)
+        if changes:  # the page's words are at hand now (the text diff read them)
+            result.location_context = summary.location_context(
+                [(*w.box, w.text) for w in new_page.words()], new_page.size, [c.bbox for c in changes])
         if dpi < min([settings.dpi, *(n for n in native if n)]):
             w_in, h_in = (max(o, n) / 72.0 for o, n in zip(old_page.size, new_page.size, strict=True))
             result.warnings.append(

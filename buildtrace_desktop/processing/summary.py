@@ -271,8 +271,13 @@ def _overlap_ratio(box: Sequence[float], other: Sequence[float]) -> float:
 class SheetContext:
     """What is known about one NEW page's words, prepared once per sheet."""
 
-    def __init__(self, page_size: Sequence[float] | None, words: Sequence[WordTuple] | None) -> None:
+    def __init__(self, page_size: Sequence[float] | None, words: Sequence[WordTuple] | None,
+                 prepared: Mapping[str, Any] | None = None) -> None:
         self.page_size = page_size
+        if prepared is not None:  # from location_context: the page's words were read where it was parsed
+            self.columns, self.rows = dict(prepared.get("columns") or {}), dict(prepared.get("rows") or {})
+            self.phrases = [tuple(p) for p in prepared.get("phrases") or []]
+            return
         words = list(words or [])
         self.columns, self.rows = grid_lines(words, page_size) if words and page_size else ({}, {})
         self.phrases = text_lines(words)
@@ -286,6 +291,17 @@ class SheetContext:
         label = nearest_label(bbox, self.phrases, own)
         parts.append(f"near “{label}”" if label else "")
         return ", ".join(p for p in parts if p)
+
+
+def location_context(words: Sequence[WordTuple], page_size: Sequence[float],
+                     boxes: Sequence[Sequence[float]]) -> dict[str, Any]:
+    """What `SheetContext.location` needs of a page's words for changes at `boxes`, small enough to store
+    with the pair: the grid lines and the phrases near any of the boxes. The diff stage makes it while
+    the page's words are at hand, so the summary need not parse the page again."""
+    full = SheetContext(page_size, words)
+    reach = NEAR_LABEL_POINTS + 1.0  # boxes are rounded in the report; keep a phrase at the boundary
+    phrases = [list(p) for p in full.phrases if any(_distance(box, p[:4]) <= reach for box in boxes)]
+    return {"columns": full.columns, "rows": full.rows, "phrases": phrases}
 
 
 # ---------------------------------------------------------------- sheets and the whole set
@@ -375,9 +391,10 @@ def _sheet_warnings(sheet: Mapping[str, Any]) -> list[str]:
     return warnings
 
 
-def summarize_sheet(key: str, sheet: Mapping[str, Any], words: Sequence[WordTuple] | None) -> tuple[str, list]:
-    """The text and the items of one sheet."""
-    context = SheetContext(sheet.get("page_size"), words)
+def summarize_sheet(key: str, sheet: Mapping[str, Any], words: Sequence[WordTuple] | None,
+                    prepared: Mapping[str, Any] | None = None) -> tuple[str, list]:
+    """The text and the items of one sheet (`prepared`: its `location_context`, instead of words)."""
+    context = SheetContext(sheet.get("page_size"), words, prepared)
     changes = sheet.get("changes") or []
     items = [change_item(key, i, change, context) for i, change in enumerate(changes)]
     lines = [_sheet_heading(key, sheet)]
@@ -412,19 +429,21 @@ def _set_headline(sheets: Sequence[Mapping[str, Any]], keys: Sequence[str], item
 
 
 def summarize_report(
-    report: Mapping[str, Any], words: Mapping[Any, Sequence[WordTuple]] | None = None
+    report: Mapping[str, Any], words: Mapping[Any, Sequence[WordTuple]] | None = None,
+    contexts: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The offline summary of a whole report (see the module docstring). Deterministic.
 
     `words` maps a sheet's position in report["sheets"] (int) or its sheet number (str) to the words of its
-    NEW page, in NEW page points; sheets without words get locations by region only.
+    NEW page, in NEW page points; `contexts` maps a position to the sheet's `location_context` instead.
+    Sheets with neither get locations by region only.
     """
     sheets = list(report.get("sheets") or [])
     keys = sheet_keys(sheets)
     sheet_texts: dict[str, str] = {}
     items: list[dict[str, Any]] = []
     for index, (key, sheet) in enumerate(zip(keys, sheets, strict=True)):
-        text, sheet_items = summarize_sheet(key, sheet, _words_for(words, index, key))
+        text, sheet_items = summarize_sheet(key, sheet, _words_for(words, index, key), (contexts or {}).get(index))
         sheet_texts[key] = text
         items += sheet_items
     headline = _set_headline(sheets, keys, items)

@@ -89,6 +89,9 @@ class PairResult:
     overlay_png: str | None = None  # file written by the pair stage, if asked for
     side_by_side_png: str | None = None
     seconds: float = 0.0
+    # summary.location_context of the NEW page for these changes; None when not made (no changes, or a
+    # result stored before it existed: the summary then reads the page's words itself)
+    location_context: dict | None = None
 
 
 @dataclass

@@ -156,8 +156,9 @@ def summarize_comparison(
     _check_mode(mode)
     report, results = build_comparison_report(app, comparison_id)
     pages = _sheet_pages(app, report, comparison_id)
-    words = _page_words(pages, report)
-    offline = summarize_report(report, words)
+    contexts = _location_contexts(report, results)
+    words = _page_words({i: refs for i, refs in pages.items() if i not in contexts}, report)
+    offline = summarize_report(report, words, contexts)
     offline_row = _store_machine(app, comparison_id, offline)
     if mode == OFFLINE:
         return SummarizeOutcome(offline_row)
@@ -299,6 +300,17 @@ def _set_pages(app: AppContext, session: Session, set_id: int) -> dict[int, Page
         path = app.store.path_for(sheet.file_sha, suffixes.get(sheet.file_sha, ""))
         pages[sheet.set_index] = PageRef(str(path), sheet.page_index, sheet.set_index, sheet.kind)
     return pages
+
+
+def _location_contexts(report: Mapping[str, Any], results: Mapping) -> dict[int, dict]:
+    """The location contexts the diff stage stored, by sheet position (pairs diffed before there were
+    any have none: their pages' words are read instead)."""
+    contexts = {}
+    for position, sheet in enumerate(report.get("sheets") or []):
+        result = results.get((sheet.get("old_page"), sheet.get("new_page")))
+        if result is not None and result.location_context is not None:
+            contexts[position] = result.location_context
+    return contexts
 
 
 def _page_words(pages: Mapping[int, _SheetPages], report: Mapping[str, Any]) -> dict[int, list[WordTuple]]:

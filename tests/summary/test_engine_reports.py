@@ -79,6 +79,18 @@ def test_summary_of_the_engine_report_on_the_sample(sample_run) -> None:
     assert "dimension increased “167” → “175”" in summary["sheets"]["AF101"]
 
 
+def test_location_context_from_the_diff_stage_gives_the_summary_of_the_whole_pages(sample_run) -> None:
+    """The diff stage keeps only the grid lines and the phrases near its changes; the summary made from
+    them must say exactly what the summary made from every word of the pages says."""
+    report, _old, _new, results = sample_run
+    contexts = {i: results[(s["old_page"], s["new_page"])].location_context
+                for i, s in enumerate(report["sheets"]) if s["changes"]}
+    assert contexts and all(c is not None and c["phrases"] for c in contexts.values())
+    from_contexts = summarize_report(report, None, contexts)
+    assert from_contexts == summarize_report(report, new_page_words(SAMPLE, report))
+    assert "near “" in from_contexts["text"]  # the contexts did name labels
+
+
 def test_llm_summary_of_an_engine_report_sends_its_crops(sample_run, chat_server: ChatServer) -> None:
     """The CLI's door: summary_for_report with the words and pictures of a real compare run."""
     report, old, new, results = sample_run

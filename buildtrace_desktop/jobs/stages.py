@@ -30,6 +30,7 @@ from buildtrace_desktop.db.models import (
 )
 from buildtrace_desktop.errors import ExitCode
 from buildtrace_desktop.jobs import plans
+from buildtrace_desktop.jobs.processes import run_compare_pair
 from buildtrace_desktop.processing.types import (
     Alignment,
     Change,
@@ -135,13 +136,6 @@ def pair_result_from_rows(pair: SheetPair, changes: list[ChangeRow]) -> PairResu
         seconds=pair.seconds or 0.0,
         location_context=pair.location_context_json,
     )
-
-
-def run_compare_pair(fn: Callable[..., PairResult], old: PageRef, new: PageRef, settings: CompareSettings,
-                     out_dir: str, name: str) -> PairResult:
-    """Top-level (picklable) call of the diff stage in a worker process."""
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return fn(old, new, settings, out_dir=out_dir, name=name)
 
 
 # ---------------------------------------------------------------- sheet stage

@@ -136,7 +136,7 @@ def write_pair_images(old_aligned: np.ndarray, new: np.ndarray, changes: list[Ch
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def encode_indexed_png(indices: np.ndarray, palette_rgb: np.ndarray, level: int = 1) -> bytes:
+def encode_indexed_png(indices: np.ndarray, palette_rgb: np.ndarray) -> bytes:
     """An 8-bit palette PNG of `indices` (uint8, h x w). Rows unfiltered, zlib level 1: these pictures are
     large and written once, so speed matters more than the last bytes of size."""
     h, w = indices.shape
@@ -144,7 +144,7 @@ def encode_indexed_png(indices: np.ndarray, palette_rgb: np.ndarray, level: int 
     rows[:, 1:] = indices
     header = struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0)
     return b"".join([PNG_SIGNATURE, _chunk(b"IHDR", header), _chunk(b"PLTE", palette_rgb.astype(np.uint8).tobytes()),
-                     _chunk(b"IDAT", zlib.compress(rows.data, level)), _chunk(b"IEND", b"")])
+                     _chunk(b"IDAT", zlib.compress(rows.data, 1)), _chunk(b"IEND", b"")])
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -7,7 +7,13 @@ import pymupdf
 import pytest
 
 from buildtrace_desktop.processing.imaging import any_pool, shrink
-from buildtrace_desktop.processing.overlay import encode_indexed_png, gray_palette, overlay_palette, png_image_parts
+from buildtrace_desktop.processing.overlay import (
+    encode_indexed_png,
+    gray_palette,
+    overlay_palette,
+    png_image_parts,
+)
+from buildtrace_desktop.processing.report import insert_png
 
 
 def _reference_pool(mask: np.ndarray, cell: int) -> np.ndarray:
@@ -48,13 +54,12 @@ def test_png_rows_embed_in_a_pdf_unchanged(tmp_path) -> None:
     rng = np.random.default_rng(1)
     indices = rng.integers(0, 256, (30, 50), dtype=np.uint8)
     palette = overlay_palette()
-    parts = png_image_parts(encode_indexed_png(indices, palette))
+    data = encode_indexed_png(indices, palette)
+    parts = png_image_parts(data)
     assert parts is not None and (parts["width"], parts["height"], parts["indexed"]) == (50, 30, True)
 
-    from buildtrace_desktop.processing.report import insert_png
-
     png = tmp_path / "p.png"
-    png.write_bytes(encode_indexed_png(indices, palette))
+    png.write_bytes(data)
     doc = pymupdf.open()
     page = doc.new_page(width=50, height=30)
     insert_png(page, page.rect, png)

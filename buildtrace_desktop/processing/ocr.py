@@ -77,6 +77,9 @@ def probe_tesseract() -> TesseractInfo:
     return TesseractInfo(exe, ".".join(str(v) for v in version) + (match.group(3) or ""))
 
 
+FRAME_MARKS = "|_"  # box edges and underlines next to a word, read as characters of it
+
+
 def ocr_words(gray: np.ndarray, psm: int = 11, min_conf: float = 30.0) -> list[tuple[Word, float]]:
     """Words Tesseract reads in `gray` (uint8), boxes in PIXELS of `gray`, with confidences (0-100).
 
@@ -98,7 +101,7 @@ def ocr_words(gray: np.ndarray, psm: int = 11, min_conf: float = 30.0) -> list[t
         raise ExternalToolError(f"Tesseract failed: {exc.message or exc}") from exc
     words: list[tuple[Word, float]] = []
     for i, text in enumerate(data["text"]):
-        text = (text or "").strip()
+        text = (text or "").strip().strip(FRAME_MARKS)
         conf = float(data["conf"][i])
         if not text or conf < min_conf:
             continue

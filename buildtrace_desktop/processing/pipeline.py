@@ -48,7 +48,9 @@ def compare_pair(
         resampled = alignment.method != "identity"
         params = diff.params_for(dpi, scanned, resampled)
         valid = align.valid_mask(old_page.size, alignment.matrix, dpi, new_img.shape, params.tolerance_px + 2)
-        regions = diff.diff_images(old_aligned, new_img, dpi, old_page.is_scan, new_page.is_scan, valid, resampled)
+        words_px = _rendered_word_boxes(old_page, new_page, alignment, dpi) if scanned else None
+        regions = diff.diff_images(old_aligned, new_img, dpi, old_page.is_scan, new_page.is_scan, valid, resampled,
+                                   words_px)
         changes = diff.regions_to_changes(regions, dpi)
         text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)
@@ -73,6 +75,18 @@ def compare_pair(
             )
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _rendered_word_boxes(old_page, new_page, alignment, dpi: float) -> list[tuple[float, float, float, float]] | None:
+    """Word boxes in new-image pixels from the page of a scanned pair that has a text layer, if one has."""
+    if old_page.has_text:
+        words = textdiff.mapped_words(old_page.words(), alignment.matrix)
+    elif new_page.has_text:
+        words = new_page.words()
+    else:
+        return None
+    k = dpi / 72.0
+    return [(w.box[0] * k, w.box[1] * k, w.box[2] * k, w.box[3] * k) for w in words]
 
 
 def compare_sets(

@@ -37,7 +37,7 @@ def attach_text(
         return "none"
     sources = set()
     budget = _OcrBudget(OCR_BUDGET_S)
-    old_words = _mapped_words(old_page.words(), alignment.matrix) if old_page.has_text else None
+    old_words = mapped_words(old_page.words(), alignment.matrix) if old_page.has_text else None
     new_words = new_page.words() if new_page.has_text else None
     for change in changes:
         box = _grow(change.bbox, MARGIN_PT)
@@ -46,7 +46,7 @@ def attach_text(
             sources.add("text")
         elif settings.ocr and budget.allows(box):
             inverse = align.invert(alignment.matrix)
-            before = _mapped_words(budget.read(old_page, _map_box(box, inverse)), alignment.matrix)
+            before = mapped_words(budget.read(old_page, _map_box(box, inverse)), alignment.matrix)
             before = _words_in(before, box)
             sources.add("ocr")
         else:
@@ -153,7 +153,7 @@ def _map_box(box: Box, m) -> Box:
     return (min(xs), min(ys), max(xs), max(ys))
 
 
-def _mapped_words(words: list[Word], m) -> list[Word]:
+def mapped_words(words: list[Word], m) -> list[Word]:
     a = np.asarray(m, float)
     if np.allclose(a, [[1, 0, 0], [0, 1, 0]]):
         return words

@@ -37,6 +37,25 @@ def replot(src: Path, out: Path, scale: float, dx: float, dy: float, pages: list
     return out
 
 
+def retype_word(src: Path, out: Path, page_index: int, word: str, text: str) -> pymupdf.Rect:
+    """A copy of one page of `src` with `word` removed and `text` typed in its place (Helvetica, the
+    word's size). Returns the word's box. Retyping the same word on the old side too makes the two
+    sides differ only in the characters that changed, not in the font."""
+    doc = pymupdf.open()
+    with pymupdf.open(src) as source:
+        doc.insert_pdf(source, from_page=page_index, to_page=page_index)
+    page = doc[0]
+    x0, y0, x1, y1 = next(w[:4] for w in page.get_text("words") if w[4] == word)
+    size = next(s["size"] for b in page.get_text("dict")["blocks"] for line in b.get("lines", [])
+                for s in line["spans"] if s["text"].strip() == word)
+    page.add_redact_annot(pymupdf.Rect(x0, y0, x1, y1), fill=False)
+    page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_NONE, graphics=pymupdf.PDF_REDACT_LINE_ART_NONE)
+    page.insert_text((x0, y1 - 0.22 * size), text, fontsize=size, fontname="helv")
+    doc.save(out)
+    doc.close()
+    return pymupdf.Rect(x0, y0, x1, y1)
+
+
 def scan(src: Path, out: Path, angle_deg: float = 0.8, dpi: float = 150.0, quality: int = 70,
          noise: float = 6.0, pages: list[int] | None = None, seed: int = 7) -> Path:
     """Print-and-scan: render gray, rotate a little about the centre, add noise, JPEG, image-only PDF."""

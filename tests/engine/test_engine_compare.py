@@ -13,7 +13,7 @@ import pymupdf
 import pytest
 from truth_check import score_sheet
 
-from buildtrace_desktop.processing import align, pipeline
+from buildtrace_desktop.processing import align, documents, pipeline
 from buildtrace_desktop.processing.types import CompareSettings
 
 SAMPLE_TRUTH = Path(__file__).resolve().parents[2] / "resources" / "sample" / "truth.json"
@@ -105,6 +105,27 @@ def test_scanned_sheet_is_aligned_and_diffed(tmp_path: Path, sample_old: Path, s
         rotated.append(dict(c, bbox=[min(xs), min(ys), max(xs), max(ys)]))
     scores = score_sheet(sheet["changes"], rotated)
     assert scores["recall"] >= 0.8 and scores["precision"] >= 0.8, scores
+
+
+def test_digit_changed_inside_a_word_of_a_scan_is_found(tmp_path: Path, sample_old: Path) -> None:
+    """"140" -> "141" in 9.6 pt text against a scan: the 0's sides lie within the scan's tolerance of the
+    1, so only the word-by-word check sees it. The same word scanned unchanged stays quiet."""
+    box = pdf_makers.retype_word(sample_old, tmp_path / "old.pdf", 0, "140", "140")
+    pdf_makers.retype_word(sample_old, tmp_path / "new_vector.pdf", 0, "140", "141")
+    unchanged = pdf_makers.scan(tmp_path / "old.pdf", tmp_path / "unchanged.pdf", angle_deg=0.4)
+    changed = pdf_makers.scan(tmp_path / "new_vector.pdf", tmp_path / "changed.pdf", angle_deg=0.4)
+    old_page = documents.list_pages([tmp_path / "old.pdf"])[0]
+
+    def changes_at_word(new: Path) -> list:
+        result = pipeline.compare_pair(old_page, documents.list_pages([new])[0], CompareSettings())
+        assert result.alignment.confidence > 0.8
+        cx, cy = align.apply(result.alignment.matrix, (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)
+        return [c for c in result.changes if c.bbox[0] - 3 <= cx <= c.bbox[2] + 3 and c.bbox[1] - 3 <= cy <= c.bbox[3] + 3]
+
+    assert changes_at_word(unchanged) == []
+    found = changes_at_word(changed)
+    assert len(found) == 1, found
+    assert "140" in found[0].text_removed
 
 
 def test_low_confidence_is_a_warning_not_a_silent_overlay(tmp_path: Path, sample_old: Path) -> None:

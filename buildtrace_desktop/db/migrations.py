@@ -57,7 +57,9 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> lis
     applied: list[int] = []
     for migration in sorted(migrations, key=lambda m: m.version):
         # One transaction per migration: a crash leaves the database at the previous version, intact.
-        with engine.begin() as conn:
+        # It takes the write lock before reading the version: two processes opening a new data folder at
+        # once would otherwise both read 0 and both create every table.
+        with _immediate(engine).begin() as conn:
             version = current_version(conn)
             if version > latest_version(migrations):
                 raise SchemaTooNewError(
@@ -75,8 +77,13 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> lis
     return applied
 
 
+def _immediate(engine: Engine) -> Engine:
+    """The engine with transactions that begin IMMEDIATE (see db.session._on_begin)."""
+    return engine.execution_options(sqlite_immediate=True)
+
+
 def _ensure_version_table(engine: Engine) -> None:
-    with engine.begin() as conn:
+    with _immediate(engine).begin() as conn:
         conn.exec_driver_sql(
             "CREATE TABLE IF NOT EXISTS schema_version ("
             "version INTEGER NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL)"

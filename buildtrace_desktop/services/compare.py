@@ -67,7 +67,7 @@ def compare_paths(
         runner = _runner(app, jobs, progress, functions)
         runner.warm_up()  # the workers start while the files are checked and stored
         try:
-            project = projects.find_project(app, project_name) or projects.create_project(app, project_name)
+            project = projects.find_or_create_project(app, project_name)
             old_set = import_or_reuse_set(app, project.id, old_paths, "Old", settings)
             new_set = import_or_reuse_set(app, project.id, new_paths, "New", settings)
             comparison_id, job_id = _comparison_to_run(app, project.id, old_set, new_set, settings)

@@ -48,6 +48,18 @@ def create_project(app: AppContext, name: str) -> Project:
     return project
 
 
+def find_or_create_project(app: AppContext, name: str) -> Project:
+    """The project named `name`, created if there is none. One write transaction, so two processes
+    asking at once (two `buildtrace compare` runs) get the same project instead of a name clash."""
+    name = _clean_name(name)
+    with app.db.write() as s:
+        project = s.scalars(select(Project).where(Project.name == name)).first()
+        if project is None:
+            project = Project(name=name)
+            s.add(project)
+    return project
+
+
 def get_project(app: AppContext, project_id: int) -> Project:
     with app.db.read() as s:
         return _get(s, Project, project_id, "project")

@@ -168,3 +168,20 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
     db = Database(tmp_path / "bt.db")
     with db.read() as s:
         assert s.query(Project).count() == 80
+
+
+def test_processes_creating_the_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """Two `buildtrace compare` runs started together on a new data folder: both create and migrate the
+    same database file. Switching a new file to WAL needs it alone for a moment, and a migration must
+    take the write lock before it reads the version, or one of them fails with "database is locked"."""
+    import subprocess
+    import sys
+
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "bt.db"), f"run{i}"],
+                                stderr=subprocess.PIPE, text=True) for i in range(4)]
+    errors = [w.communicate(timeout=120)[1] for w in writers]
+    assert [w.returncode for w in writers] == [0] * 4, errors
+    db = Database(tmp_path / "bt.db")
+    with db.read() as s:
+        assert s.query(Project).count() == 160
+        assert current_version(s.connection()) == latest_version()

@@ -35,6 +35,19 @@ def test_compare_sample_writes_report_and_records_it(tmp_path: Path, sample_old:
         assert len(projects.list_comparisons(app, project.id)) == 1
 
 
+def test_two_compares_started_together_on_a_new_data_folder_both_succeed(tmp_path: Path, sample_old: Path,
+                                                                         sample_new: Path) -> None:
+    """Both create the database, migrate it and record into the same "Command line" project."""
+    env = dict(os.environ, BUILDTRACE_HOME=str(tmp_path / "home"))
+    runs = [subprocess.Popen([sys.executable, "-m", "buildtrace_desktop", "compare", str(sample_old), str(sample_new),
+                              "--out", str(tmp_path / f"out{i}"), "--summary", "none"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env) for i in range(2)]
+    errors = [r.communicate(timeout=600)[1] for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], errors
+    with AppContext(tmp_path / "home") as app:
+        assert [p.name for p in projects.list_projects(app)] == ["Command line"]
+
+
 @pytest.mark.parametrize("make, needle", [
     (lambda d, s: pdf_makers.truncated(s, d / "cut.pdf"), "cut.pdf"),
     (lambda d, s: pdf_makers.zero_pages(d / "empty.pdf"), "no pages"),

@@ -23,10 +23,13 @@ def import_engine() -> None:
     import buildtrace_desktop.processing.pipeline  # noqa: F401
 
 
-def run_compare_pair(fn: Callable[..., Any], old: Any, new: Any, settings: Any, out_dir: str, name: str) -> Any:
+def run_compare_pair(fn: Callable[..., Any], old: Any, new: Any, settings: Any, out_dir: str, name: str,
+                     thumbnails: bool = False) -> Any:
     """The diff stage's call in a worker process (top level: picklable). It lives here, not in `stages`,
     so that a worker imports the engine only, not the database layer (0.2 s per worker)."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
+    if thumbnails:
+        return fn(old, new, settings, out_dir=out_dir, name=name, thumbnails=True)
     return fn(old, new, settings, out_dir=out_dir, name=name)
 
 

@@ -28,7 +28,7 @@ from buildtrace_desktop.db.models import (
     StoredFile,
     utcnow,
 )
-from buildtrace_desktop.errors import ExitCode
+from buildtrace_desktop.errors import BuildTraceError, ExitCode
 from buildtrace_desktop.jobs import plans
 from buildtrace_desktop.jobs.processes import run_compare_pair
 from buildtrace_desktop.processing.types import (
@@ -160,8 +160,10 @@ def prepare_sheet(session: Session, ctx: StageContext) -> Work:
     sheet = _sheet_for_stage(session, ctx)
     if sheet.read_at is not None:  # read meanwhile (by the set's ingest job): nothing to do
         return Work(output=None, context={"sheet_id": sheet.id})
-    return Work(ctx.functions.read_sheet, (page_ref(session, ctx.app, sheet), ctx.settings),
-                context={"sheet_id": sheet.id, "original": _original_name(session, sheet)})
+    args = (page_ref(session, ctx.app, sheet), ctx.settings)
+    if ctx.job.kind != "ingest":  # a comparison makes thumbnails in its match and diff stages (cheaper)
+        args += (False,)
+    return Work(ctx.functions.read_sheet, args, context={"sheet_id": sheet.id, "original": _original_name(session, sheet)})
 
 
 def commit_sheet(session: Session, ctx: StageContext, work: Work, info: SheetInfo | None) -> None:
@@ -173,7 +175,8 @@ def commit_sheet(session: Session, ctx: StageContext, work: Work, info: SheetInf
     sheet.number_source = info.number_source
     sheet.width_pt, sheet.height_pt = (float(v) for v in info.page_size)
     sheet.has_text_layer = info.has_text_layer
-    sheet.thumbnail_json = info.thumbnail
+    if info.thumbnail is not None:
+        sheet.thumbnail_json = info.thumbnail
     sheet.read_at = utcnow()
 
 
@@ -196,8 +199,23 @@ def _sets_sheets(session: Session, comparison: Comparison) -> tuple[list[Sheet],
 def prepare_match(session: Session, ctx: StageContext) -> Work:
     comparison = session.get(Comparison, ctx.job.comparison_id)
     old, new = _sets_sheets(session, comparison)
-    return Work(ctx.functions.match_sheets, ([sheet_info(s) for s in old], [sheet_info(s) for s in new]),
-                heavy=False)
+    infos = {"old": [sheet_info(s) for s in old], "new": [sheet_info(s) for s in new]}
+    refs = {"old": {s.set_index: page_ref(session, ctx.app, s) for s in old},
+            "new": {s.set_index: page_ref(session, ctx.app, s) for s in new}}
+    settings = ctx.settings
+
+    def thumbnail(side: str, set_index: int) -> list[list[int]] | None:
+        from buildtrace_desktop.processing import documents, sheets  # the engine, in this thread
+
+        try:
+            with documents.open_page(refs[side][set_index], settings) as opened:
+                return sheets.render_thumbnail(opened)
+        except BuildTraceError:
+            return None  # an unreadable page is not matched by looks; its diff reports the damage
+
+    # Matching by looks fills in the thumbnails it renders; commit_match stores them with the sheets.
+    return Work(ctx.functions.match_sheets, (infos["old"], infos["new"], thumbnail), heavy=False,
+                context={"infos": infos})
 
 
 def commit_match(session: Session, ctx: StageContext, work: Work, matches: list[SheetMatch]) -> None:
@@ -205,6 +223,11 @@ def commit_match(session: Session, ctx: StageContext, work: Work, matches: list[
     old, new = _sets_sheets(session, comparison)
     old_by_index = {s.set_index: s for s in old}
     new_by_index = {s.set_index: s for s in new}
+    for side, by_index in (("old", old_by_index), ("new", new_by_index)):
+        for info in work.context.get("infos", {}).get(side, []):
+            sheet = by_index.get(info.set_index)
+            if sheet is not None and sheet.thumbnail_json is None and info.thumbnail is not None:
+                sheet.thumbnail_json = info.thumbnail
     session.execute(delete(SheetPair).where(SheetPair.comparison_id == comparison.id))
     session.execute(delete(JobStage).where(JobStage.job_id == ctx.job.id, JobStage.name == "diff"))
     rank = _largest_first(matches, old_by_index, new_by_index)
@@ -264,8 +287,9 @@ def prepare_diff(session: Session, ctx: StageContext) -> Work:
             return Work(output=result, context={**context, "cached": True})
     digest = hashlib.sha256("|".join(keys).encode()).hexdigest()[:24]
     out_dir = Path(ctx.app.config.results_dir) / "pairs" / digest[:2]
+    thumbnails = old.thumbnail_json is None or new.thumbnail_json is None
     return Work(run_compare_pair, (ctx.functions.compare_pair, page_ref(session, ctx.app, old),
-                                   page_ref(session, ctx.app, new), ctx.settings, str(out_dir), digest),
+                                   page_ref(session, ctx.app, new), ctx.settings, str(out_dir), digest, thumbnails),
                 context=context)
 
 
@@ -286,6 +310,10 @@ def commit_diff(session: Session, ctx: StageContext, work: Work, result: PairRes
     pair.side_by_side_path = result.side_by_side_png
     pair.location_context_json = result.location_context
     pair.diff_state = "done"
+    for sheet_id, thumbnail in ((pair.old_sheet_id, result.old_thumbnail), (pair.new_sheet_id, result.new_thumbnail)):
+        sheet = session.get(Sheet, sheet_id)
+        if thumbnail is not None and sheet.thumbnail_json is None:
+            sheet.thumbnail_json = thumbnail
     session.execute(delete(ChangeRow).where(ChangeRow.pair_id == pair.id))
     for ordinal, change in enumerate(result.changes):
         x0, y0, x1, y1 = (float(v) for v in change.bbox)

@@ -20,9 +20,9 @@ list_pages = documents.list_pages
 match_sheets = sheets.match_sheets
 
 
-def read_sheet(page: PageRef, settings: CompareSettings) -> SheetInfo:
+def read_sheet(page: PageRef, settings: CompareSettings, with_thumbnail: bool = True) -> SheetInfo:
     """Sheet number, title, page size and a thumbnail of one page (Tesseract on the title block for scans)."""
-    return sheets.read_sheet(page, settings)
+    return sheets.read_sheet(page, settings, with_thumbnail)
 
 
 def compare_pair(
@@ -31,15 +31,21 @@ def compare_pair(
     settings: CompareSettings,
     out_dir: str | Path | None = None,
     name: str | None = None,
+    thumbnails: bool = False,
 ) -> PairResult:
     """Align, diff and text-diff one sheet pair. With `out_dir`, also write `<name>_overlay.png` and
-    `<name>_side_by_side.png` there. Holds one pair of page images in memory at a time."""
+    `<name>_side_by_side.png` there; with `thumbnails`, make both pages' thumbnails. Holds one pair of
+    page images in memory at a time."""
     started = time.perf_counter()
     with documents.open_page(old, settings) as old_page, documents.open_page(new, settings) as new_page:
         native = [p.image_dpi for p in (old_page, new_page) if p.is_scan]
         dpi = documents.choose_dpi([old_page.size, new_page.size], settings, native)
         new_img = new_page.render_gray(dpi)
         alignment, old_aligned = align.align_pages(old_page, new_page, new_img, dpi)
+        if thumbnails:  # from the renders at hand; the old one only when it is the old page as it is
+            new_thumbnail = sheets.thumbnail_of(new_img)
+            old_thumbnail = sheets.thumbnail_of(old_aligned) if alignment.method == "identity" \
+                else sheets.render_thumbnail(old_page)
         if new_page.is_scan:
             new_img = diff.prepare_scan(new_img)
         if old_page.is_scan:
@@ -54,6 +60,8 @@ def compare_pair(
         changes = diff.regions_to_changes(regions, dpi)
         text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)
+        if thumbnails:
+            result.old_thumbnail, result.new_thumbnail = old_thumbnail, new_thumbnail
         if changes:  # the page's words are at hand now (the text diff read them)
             result.location_context = summary.location_context(
                 [(*w.box, w.text) for w in new_page.words()], new_page.size, [c.bbox for c in changes])

@@ -7,6 +7,7 @@ never by page order alone.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -14,6 +15,7 @@ import numpy as np
 
 from buildtrace_desktop.errors import ExternalToolError
 from buildtrace_desktop.processing import documents, ocr
+from buildtrace_desktop.processing.imaging import shrink
 from buildtrace_desktop.processing.types import CompareSettings, PageRef, SheetInfo, SheetMatch
 
 # A-101, A101, AF101, E-1.01, A101-A, TSDE01, G001 ...
@@ -33,7 +35,10 @@ class _Text:
     size: float  # font size or glyph height, points
 
 
-def read_sheet(page: PageRef, settings: CompareSettings) -> SheetInfo:
+def read_sheet(page: PageRef, settings: CompareSettings, with_thumbnail: bool = True) -> SheetInfo:
+    """Number, title and size of a page, and its thumbnail. With `with_thumbnail` False, a numbered vector
+    page gets none: a comparison makes the thumbnails of matched sheets from the diff's renders and
+    renders the few that matching compares by looks (a thumbnail costs as much as reading the text)."""
     with documents.open_page(page, settings) as opened:
         width, height = opened.size
         if opened.has_text:
@@ -54,7 +59,10 @@ def read_sheet(page: PageRef, settings: CompareSettings) -> SheetInfo:
             lines = [t for t in lines if t.text.upper() == t.text and len(t.text.split()) >= 2] + \
                 [number_line] * bool(number_line)
         title = find_title(lines, number_line, width, height) if number_line else None
-        thumb = _thumbnail(opened)
+        # Skipped only for a vector page with a number, which matching rarely compares by looks and
+        # whose render is cheap when it does; a scan's image is costly to decode twice.
+        skip = not with_thumbnail and source == "text" and number_line is not None
+        thumb = None if skip else render_thumbnail(opened)
     return SheetInfo(
         set_index=page.set_index,
         sheet_number=number_line.text if number_line else None,
@@ -62,7 +70,7 @@ def read_sheet(page: PageRef, settings: CompareSettings) -> SheetInfo:
         number_source=source if number_line else None,
         page_size=(width, height),
         has_text_layer=opened.has_text,
-        thumbnail=thumb.tolist(),
+        thumbnail=thumb,
     )
 
 
@@ -264,12 +272,19 @@ def _is_title_text(text: str) -> bool:
     return letters >= 0.6 * len(text.replace(" ", ""))
 
 
-def _thumbnail(opened: documents.OpenPage) -> np.ndarray:
+def render_thumbnail(opened: documents.OpenPage) -> list[list[int]]:
+    """The page's thumbnail, rendered small."""
     width, _height = opened.size
     dpi = max(1.0, THUMB_WIDTH * 72.0 / width)
-    small = opened.render_gray(dpi * 4)
+    return thumbnail_of(opened.render_gray(dpi * 4))
+
+
+def thumbnail_of(img: np.ndarray) -> list[list[int]]:
+    """A THUMB_WIDTH-wide thumbnail of a page image (area-averaged: an integer shrink, then a resize)."""
+    factor = max(1, img.shape[1] // (THUMB_WIDTH * 4))
+    small = shrink(img, factor)
     target = (THUMB_WIDTH, max(1, round(small.shape[0] * THUMB_WIDTH / small.shape[1])))
-    return cv2.resize(small, target, interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, target, interpolation=cv2.INTER_AREA).tolist()
 
 
 # --- matching -------------------------------------------------------------------------------------------
@@ -317,8 +332,12 @@ VISUAL_MATCH_MIN = 0.55
 VISUAL_RENUMBERED_MIN = 0.95
 
 
-def match_sheets(old: list[SheetInfo], new: list[SheetInfo]) -> list[SheetMatch]:
-    """Pair old and new sheets: by number, then by title, then by looks. The rest are removed / added."""
+def match_sheets(old: list[SheetInfo], new: list[SheetInfo],
+                 thumbnail: Callable[[str, int], list[list[int]] | None] | None = None) -> list[SheetMatch]:
+    """Pair old and new sheets: by number, then by title, then by looks. The rest are removed / added.
+
+    `thumbnail(side, set_index)` ("old" / "new") makes the thumbnail of a sheet that is compared by looks
+    and has none; it is stored in the sheet's `thumbnail`."""
     matches: list[SheetMatch] = []
     old_left = {s.set_index: s for s in old}
     new_left = {s.set_index: s for s in new}
@@ -337,6 +356,11 @@ def match_sheets(old: list[SheetInfo], new: list[SheetInfo]) -> list[SheetMatch]
             pair(old_by[k], new_by[k], method)
 
     # By looks: best pairs first, only sheets of similar shape, only above a floor.
+    if thumbnail is not None and old_left and new_left:
+        for side, left in (("old", old_left), ("new", new_left)):
+            for info in left.values():
+                if info.thumbnail is None:
+                    info.thumbnail = thumbnail(side, info.set_index)
     candidates = []
     for o in old_left.values():
         for n in new_left.values():

@@ -92,6 +92,10 @@ class PairResult:
     # summary.location_context of the NEW page for these changes; None when not made (no changes, or a
     # result stored before it existed: the summary then reads the page's words itself)
     location_context: dict | None = None
+    # Thumbnails of both pages (sheets.thumbnail_of), when asked for: a comparison's sheet stage leaves
+    # them to the diff, which renders the pages anyway
+    old_thumbnail: list[list[int]] | None = None
+    new_thumbnail: list[list[int]] | None = None
 
 
 @dataclass

@@ -33,6 +33,10 @@ def test_compare_sample_writes_report_and_records_it(tmp_path: Path, sample_old:
     with AppContext(tmp_path / "home") as app:  # the GUI can open it later
         project = projects.find_project(app, "Command line")
         assert len(projects.list_comparisons(app, project.id)) == 1
+        # with every sheet's thumbnail, made by the diff stage from its renders
+        thumbnails = [sheet.thumbnail_json for drawing_set in projects.list_sets(app, project.id)
+                      for sheet in projects.list_sheets(app, drawing_set.id)]
+        assert len(thumbnails) == 4 and all(len(t) > 10 and len(t[0]) == 64 for t in thumbnails)
 
 
 def test_two_compares_started_together_on_a_new_data_folder_both_succeed(tmp_path: Path, sample_old: Path,

@@ -73,6 +73,26 @@ def test_sheets_without_numbers_are_matched_by_looks_only_when_alike() -> None:
     assert matches == {(0, 1), (1, 0)}
 
 
+def test_matching_renders_thumbnails_only_for_the_sheets_it_compares_by_looks() -> None:
+    """A comparison's sheet stage skips thumbnails; matching asks for those it needs, and keeps them."""
+    old = [info(0, "A-101", thumb=1), info(1, None, thumb=3)]
+    new = [info(0, "A101", thumb=1), info(1, None, thumb=3)]
+    pictures = {(side, s.set_index): s.thumbnail for side, group in (("old", old), ("new", new)) for s in group}
+    for s in old + new:
+        s.thumbnail = None
+    asked = []
+
+    def thumbnail(side: str, set_index: int) -> list[list[int]]:
+        asked.append((side, set_index))
+        return pictures[(side, set_index)]
+
+    matches = {(m.old_index, m.new_index): m.method for m in sheets.match_sheets(old, new, thumbnail)
+               if m.status == "matched"}
+    assert matches == {(0, 0): "number", (1, 1): "visual"}
+    assert sorted(asked) == [("new", 1), ("old", 1)]
+    assert old[1].thumbnail == pictures[("old", 1)] and old[0].thumbnail is None
+
+
 def test_one_sheet_against_many(tmp_path: Path, sample_old: Path) -> None:
     one = pdf_makers.subset(sample_old, [1], tmp_path / "one.pdf")
     old_infos, new_infos = read_all(sample_old), read_all(one)

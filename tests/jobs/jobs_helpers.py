@@ -29,13 +29,13 @@ GATE = threading.Event()  # blocking_compare waits for it
 ENTERED = threading.Event()  # set when blocking_compare has started
 
 
-def read_sheet(page: PageRef, settings: CompareSettings) -> SheetInfo:
+def read_sheet(page: PageRef, settings: CompareSettings, with_thumbnail: bool = True) -> SheetInfo:
     CALLS["read_sheet"] += 1
     return SheetInfo(page.set_index, f"A{page.set_index + 101}", f"Plan {page.set_index + 1}", "text",
                      (3024.0, 2160.0), True)
 
 
-def match_sheets(old: list[SheetInfo], new: list[SheetInfo]) -> list[SheetMatch]:
+def match_sheets(old: list[SheetInfo], new: list[SheetInfo], thumbnail=None) -> list[SheetMatch]:
     """By sheet number only; enough to see that corrections reach the matcher."""
     CALLS["match_sheets"] += 1
     new_by_number = {s.sheet_number: s for s in new}
@@ -51,30 +51,30 @@ def match_sheets(old: list[SheetInfo], new: list[SheetInfo]) -> list[SheetMatch]
     return matches
 
 
-def compare_pair(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None) -> PairResult:
+def compare_pair(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None, thumbnails=False) -> PairResult:
     CALLS["compare_pair"] += 1
     changes = [Change("added", (10.0, 20.0, 30.0, 40.0), 50.0, [], [f"NOTE {new.set_index}"]),
                Change("removed", (100.0, 120.0, 130.0, 140.0), 60.0, ["OLD"], [])]
     return PairResult(Alignment.identity(0.99), changes, dpi=settings.dpi)
 
 
-def failing_second_pair(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None):
+def failing_second_pair(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None, thumbnails=False):
     if new.set_index == 1:
         raise CorruptFileError("new.pdf page 2 is damaged: export it again")
     return compare_pair(old, new, settings, out_dir, name)
 
 
-def blocking_compare(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None):
+def blocking_compare(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None, thumbnails=False):
     ENTERED.set()
     GATE.wait(60)
     return compare_pair(old, new, settings, out_dir, name)
 
 
-def tesseract_missing(page: PageRef, settings: CompareSettings) -> SheetInfo:
+def tesseract_missing(page: PageRef, settings: CompareSettings, with_thumbnail: bool = True) -> SheetInfo:
     raise MissingDependencyError("Tesseract is not installed: sudo apt install tesseract-ocr")
 
 
-def crashing_read_sheet(page: PageRef, settings: CompareSettings) -> SheetInfo:
+def crashing_read_sheet(page: PageRef, settings: CompareSettings, with_thumbnail: bool = True) -> SheetInfo:
     return 1 // 0  # type: ignore[return-value]
 
 
@@ -85,12 +85,12 @@ def stand_ins(**overrides) -> StageFunctions:
     return functions
 
 
-def counting_engine_compare(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None):
+def counting_engine_compare(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None, thumbnails=False):
     """The real compare_pair, counted."""
     from buildtrace_desktop.processing import pipeline
 
     CALLS["engine_compare_pair"] += 1
-    return pipeline.compare_pair(old, new, settings, out_dir=out_dir, name=name)
+    return pipeline.compare_pair(old, new, settings, out_dir=out_dir, name=name, thumbnails=thumbnails)
 
 
 def counting_engine() -> StageFunctions:
@@ -99,7 +99,7 @@ def counting_engine() -> StageFunctions:
     return functions
 
 
-def sleeping_compare(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None):
+def sleeping_compare(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None, thumbnails=False):
     """Leaves its process id in $BT_TEST_PID_DIR, then works 'forever' (for killing its parent)."""
     import os
     import time
@@ -120,7 +120,7 @@ class SampleProject:
         return projects.create_comparison(self.app, self.project_id, self.old_set_id, self.new_set_id)
 
 
-def read_sheet_needing_password(page: PageRef, settings: CompareSettings) -> SheetInfo:
+def read_sheet_needing_password(page: PageRef, settings: CompareSettings, with_thumbnail: bool = True) -> SheetInfo:
     """Checks that the password reached the stage (it is never stored, so it must travel in memory)."""
     if settings.password != "s3cret-pw":
         raise AssertionError(f"stage got password {settings.password!r}")

@@ -109,12 +109,17 @@ def _downscale(img: np.ndarray, factor: float) -> np.ndarray:
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
-def write_pair_images(old_aligned: np.ndarray, new: np.ndarray, changes: list[Change], dpi: float,
-                      settings: CompareSettings, stem: Path, palette: str = "default") -> tuple[str, str]:
-    """Write `<stem>_overlay.png` and `<stem>_side_by_side.png` at the overlay DPI. Returns both paths."""
+def picture_images(old_aligned: np.ndarray, new: np.ndarray, dpi: float,
+                   settings: CompareSettings) -> tuple[np.ndarray, np.ndarray, float]:
+    """Both images shrunk to the overlay DPI (never enlarged), and that DPI."""
     factor = min(1.0, settings.overlay_dpi / dpi)
-    px_per_pt = dpi * factor / 72.0
-    old_small, new_small = _downscale(old_aligned, factor), _downscale(new, factor)
+    return _downscale(old_aligned, factor), _downscale(new, factor), dpi * factor
+
+
+def write_pair_images(old_small: np.ndarray, new_small: np.ndarray, changes: list[Change], picture_dpi: float,
+                      stem: Path, palette: str = "default") -> tuple[str, str]:
+    """Write `<stem>_overlay.png` and `<stem>_side_by_side.png` from `picture_images`. Returns both paths."""
+    px_per_pt = picture_dpi / 72.0
     stem.parent.mkdir(parents=True, exist_ok=True)
 
     overlay = overlay_indices(old_small, new_small)

@@ -42,10 +42,6 @@ def compare_pair(
         dpi = documents.choose_dpi([old_page.size, new_page.size], settings, native)
         new_img = new_page.render_gray(dpi)
         alignment, old_aligned = align.align_pages(old_page, new_page, new_img, dpi)
-        if thumbnails:  # from the renders at hand; the old one only when it is the old page as it is
-            new_thumbnail = sheets.thumbnail_of(new_img)
-            old_thumbnail = sheets.thumbnail_of(old_aligned) if alignment.method == "identity" \
-                else sheets.render_thumbnail(old_page)
         if new_page.is_scan:
             new_img = diff.prepare_scan(new_img)
         if old_page.is_scan:
@@ -60,8 +56,6 @@ def compare_pair(
         changes = diff.regions_to_changes(regions, dpi)
         text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)
-        if thumbnails:
-            result.old_thumbnail, result.new_thumbnail = old_thumbnail, new_thumbnail
         if changes:  # the page's words are at hand now (the text diff read them)
             result.location_context = summary.location_context(
                 [(*w.box, w.text) for w in new_page.words()], new_page.size, [c.bbox for c in changes])
@@ -76,10 +70,16 @@ def compare_pair(
                 f"low-confidence alignment ({alignment.confidence:.2f}, {alignment.method}): "
                 "check the overlay before trusting these changes"
             )
+        if out_dir is not None or thumbnails:
+            old_small, new_small, small_dpi = overlay.picture_images(old_aligned, new_img, dpi, settings)
+        if thumbnails:  # from the pictures' images; the old one only when it is the old page as it is
+            result.new_thumbnail = sheets.thumbnail_of(new_small)
+            result.old_thumbnail = sheets.thumbnail_of(old_small) if alignment.method == "identity" \
+                else sheets.render_thumbnail(old_page)
         if out_dir is not None:
             stem = Path(out_dir) / (name or f"sheet_{new.set_index + 1:03d}")
             result.overlay_png, result.side_by_side_png = overlay.write_pair_images(
-                old_aligned, new_img, changes, dpi, settings, stem
+                old_small, new_small, changes, small_dpi, stem
             )
     result.seconds = time.perf_counter() - started
     return result

@@ -40,6 +40,8 @@ def read_sheet(page: PageRef, settings: CompareSettings, with_thumbnail: bool = 
     page gets none: a comparison makes the thumbnails of matched sheets from the diff's renders and
     renders the few that matching compares by looks (a thumbnail costs as much as reading the text)."""
     with documents.open_page(page, settings) as opened:
+        if with_thumbnail and opened.ref.kind != "image":
+            opened.display_list()  # parsed once: the text and the thumbnail's render both replay it
         width, height = opened.size
         if opened.has_text:
             lines = _text_layer_lines(opened)

@@ -28,9 +28,7 @@ def run_compare_pair(fn: Callable[..., Any], old: Any, new: Any, settings: Any, 
     """The diff stage's call in a worker process (top level: picklable). It lives here, not in `stages`,
     so that a worker imports the engine only, not the database layer (0.2 s per worker)."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    if thumbnails:
-        return fn(old, new, settings, out_dir=out_dir, name=name, thumbnails=True)
-    return fn(old, new, settings, out_dir=out_dir, name=name)
+    return fn(old, new, settings, out_dir=out_dir, name=name, thumbnails=thumbnails)
 
 
 def terminate_pool(pool: cf.ProcessPoolExecutor) -> None:

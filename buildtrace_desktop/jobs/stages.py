@@ -160,10 +160,9 @@ def prepare_sheet(session: Session, ctx: StageContext) -> Work:
     sheet = _sheet_for_stage(session, ctx)
     if sheet.read_at is not None:  # read meanwhile (by the set's ingest job): nothing to do
         return Work(output=None, context={"sheet_id": sheet.id})
-    args = (page_ref(session, ctx.app, sheet), ctx.settings)
-    if ctx.job.kind != "ingest":  # a comparison makes thumbnails in its match and diff stages (cheaper)
-        args += (False,)
-    return Work(ctx.functions.read_sheet, args, context={"sheet_id": sheet.id, "original": _original_name(session, sheet)})
+    with_thumbnail = ctx.job.kind == "ingest"  # a comparison makes them in its match and diff stages (cheaper)
+    return Work(ctx.functions.read_sheet, (page_ref(session, ctx.app, sheet), ctx.settings, with_thumbnail),
+                context={"sheet_id": sheet.id, "original": _original_name(session, sheet)})
 
 
 def commit_sheet(session: Session, ctx: StageContext, work: Work, info: SheetInfo | None) -> None:
@@ -224,7 +223,7 @@ def commit_match(session: Session, ctx: StageContext, work: Work, matches: list[
     old_by_index = {s.set_index: s for s in old}
     new_by_index = {s.set_index: s for s in new}
     for side, by_index in (("old", old_by_index), ("new", new_by_index)):
-        for info in work.context.get("infos", {}).get(side, []):
+        for info in work.context["infos"][side]:
             sheet = by_index.get(info.set_index)
             if sheet is not None and sheet.thumbnail_json is None and info.thumbnail is not None:
                 sheet.thumbnail_json = info.thumbnail

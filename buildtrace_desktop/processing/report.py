@@ -155,19 +155,14 @@ def write_pdf(path: Path, report: dict, image_dir: Path) -> None:
     doc.close()
 
 
-def _text(page: pymupdf.Shape, x: float, y: float, text: str, size: float = 9, bold: bool = False,
+def _text(shape: pymupdf.Shape, x: float, y: float, text: str, size: float = 9, bold: bool = False,
           color: tuple = (0, 0, 0)) -> None:
     """Text on a page's Shape: one Shape per page, committed once (a Shape per line cost 1 ms each)."""
-    page.insert_text((x, y), text, fontsize=size, fontname="hebo" if bold else "helv", color=color)
+    shape.insert_text((x, y), text, fontsize=size, fontname="hebo" if bold else "helv", color=color)
 
 
 def _cover_page(doc: pymupdf.Document, report: dict) -> None:
-    shape = doc.new_page(width=PAGE_W, height=PAGE_H).new_shape()
-    _cover_rows(doc, shape, report).commit()
-
-
-def _cover_rows(doc: pymupdf.Document, page: pymupdf.Shape, report: dict) -> pymupdf.Shape:
-    """The cover's text on `page`; returns the Shape of the last page it used (not committed yet)."""
+    page = doc.new_page(width=PAGE_W, height=PAGE_H).new_shape()
     t = report["totals"]
     _text(page, MARGIN, MARGIN + 14, "BuildTrace comparison report", 20, bold=True)
     _text(page, MARGIN, MARGIN + 38, f"Old: {Path(report['old']['path']).name}  ({report['old']['pages']} pages)", 10)
@@ -200,7 +195,7 @@ def _cover_rows(doc: pymupdf.Document, page: pymupdf.Shape, report: dict) -> pym
             width = pymupdf.get_text_length(cell, fontname="helv", fontsize=8.5)
             _text(page, x, y, cell, max(5.0, min(8.5, 8.5 * (right - x - 6) / max(width, 1e-6))))
         y += 12
-    return page
+    page.commit()
 
 
 SUMMARY_LINES_PER_PAGE = 70

@@ -113,7 +113,9 @@ def picture_images(old_aligned: np.ndarray, new: np.ndarray, dpi: float,
                    settings: CompareSettings) -> tuple[np.ndarray, np.ndarray, float]:
     """Both images shrunk to the overlay DPI (never enlarged), and that DPI."""
     factor = min(1.0, settings.overlay_dpi / dpi)
-    return _downscale(old_aligned, factor), _downscale(new, factor), dpi * factor
+    new_small = _downscale(new, factor)
+    old_small = new_small if old_aligned is new else _downscale(old_aligned, factor)  # identical pages
+    return old_small, new_small, dpi * factor
 
 
 def write_pair_images(old_small: np.ndarray, new_small: np.ndarray, changes: list[Change], picture_dpi: float,

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from buildtrace_desktop.processing import align, diff, documents, overlay, sheets, summary, textdiff
-from buildtrace_desktop.processing.types import CompareSettings, PageRef, PairResult, SheetInfo
+from buildtrace_desktop.processing.types import Alignment, CompareSettings, PageRef, PairResult, SheetInfo
 
 list_pages = documents.list_pages
 match_sheets = sheets.match_sheets
@@ -38,23 +38,21 @@ def compare_pair(
     page images in memory at a time."""
     started = time.perf_counter()
     with documents.open_page(old, settings) as old_page, documents.open_page(new, settings) as new_page:
-        native = [p.image_dpi for p in (old_page, new_page) if p.is_scan]
+        old_print = documents.content_fingerprint(old_page)
+        identical = old_print is not None and old_print == documents.content_fingerprint(new_page)
+        rendered = (new_page,) if identical else (old_page, new_page)
+        for page in rendered:  # interpret each rendered page once, and let its text replay that
+            page.display_list()
+        native = [p.image_dpi for p in rendered if p.is_scan]
         dpi = documents.choose_dpi([old_page.size, new_page.size], settings, native)
         new_img = new_page.render_gray(dpi)
-        alignment, old_aligned = align.align_pages(old_page, new_page, new_img, dpi)
-        if new_page.is_scan:
-            new_img = diff.prepare_scan(new_img)
-        if old_page.is_scan:
-            old_aligned = diff.prepare_scan(old_aligned)
-        scanned = old_page.is_scan or new_page.is_scan
-        resampled = alignment.method != "identity"
-        params = diff.params_for(dpi, scanned, resampled)
-        valid = align.valid_mask(old_page.size, alignment.matrix, dpi, new_img.shape, params.tolerance_px + 2)
-        words_px = _rendered_word_boxes(old_page, new_page, alignment, dpi) if scanned else None
-        regions = diff.diff_images(old_aligned, new_img, dpi, old_page.is_scan, new_page.is_scan, valid, resampled,
-                                   words_px)
-        changes = diff.regions_to_changes(regions, dpi)
-        text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
+        if identical:  # the same drawing, object for object: nothing to align, nothing can differ
+            if new_page.is_scan:
+                new_img = diff.prepare_scan(new_img)
+            alignment, old_aligned, changes, text_source = Alignment.identity(), new_img, [], "none"
+        else:
+            alignment, old_aligned, new_img, changes, text_source = _align_and_diff(
+                old_page, new_page, new_img, dpi, settings)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)
         if changes:  # the page's words are at hand now (the text diff read them)
             result.location_context = summary.location_context(
@@ -83,6 +81,26 @@ def compare_pair(
             )
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _align_and_diff(old_page, new_page, new_img, dpi: float, settings: CompareSettings):
+    """Align the old page to the new image, diff them and read the changed text. Returns the alignment,
+    both images as the pictures show them, the changes and the text source."""
+    alignment, old_aligned = align.align_pages(old_page, new_page, new_img, dpi)
+    if new_page.is_scan:
+        new_img = diff.prepare_scan(new_img)
+    if old_page.is_scan:
+        old_aligned = diff.prepare_scan(old_aligned)
+    scanned = old_page.is_scan or new_page.is_scan
+    resampled = alignment.method != "identity"
+    params = diff.params_for(dpi, scanned, resampled)
+    valid = align.valid_mask(old_page.size, alignment.matrix, dpi, new_img.shape, params.tolerance_px + 2)
+    words_px = _rendered_word_boxes(old_page, new_page, alignment, dpi) if scanned else None
+    regions = diff.diff_images(old_aligned, new_img, dpi, old_page.is_scan, new_page.is_scan, valid, resampled,
+                               words_px)
+    changes = diff.regions_to_changes(regions, dpi)
+    text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
+    return alignment, old_aligned, new_img, changes, text_source
 
 
 def _rendered_word_boxes(old_page, new_page, alignment, dpi: float) -> list[tuple[float, float, float, float]] | None:

@@ -64,6 +64,20 @@ def test_same_set_twice_has_no_changes(tmp_path: Path, sample_old: Path) -> None
     assert [len(s["changes"]) for s in report["sheets"]] == [0, 0]
 
 
+
+def test_page_carried_into_a_new_set_unchanged_is_all_common_ink(tmp_path: Path, sample_old: Path) -> None:
+    old = documents.list_pages([pdf_makers.subset(sample_old, [1, 0], tmp_path / "old.pdf")])[1]
+    new = documents.list_pages([pdf_makers.subset(sample_old, [0], tmp_path / "new.pdf")])[0]
+    result = pipeline.compare_pair(old, new, CompareSettings(), tmp_path / "out", "A", thumbnails=True)
+    assert result.changes == [] and result.warnings == []
+    assert result.alignment.method == "identity" and result.alignment.confidence == 1.0
+    assert result.old_thumbnail == result.new_thumbnail is not None
+    overlay = cv2.imread(result.overlay_png)
+    b, g, r = (overlay[..., i].astype(int) for i in range(3))
+    assert (overlay < 200).any()  # the drawing is there ...
+    assert (abs(r - b) < 8).all() and (abs(r - g) < 8).all()  # ... all of it in the common gray
+
+
 def _moved(box, scale, dx, dy):
     return [box[0] * scale + dx, box[1] * scale + dy, box[2] * scale + dx, box[3] * scale + dy]
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pdf_makers
+import pymupdf
 import pytest
 
 from buildtrace_desktop.errors import (
@@ -122,3 +123,55 @@ def test_settings_are_validated_before_work() -> None:
         CompareSettings(dpi=5)
     assert CompareSettings().key() == CompareSettings(password="x").key()  # the password is no result input
     assert CompareSettings().key() != CompareSettings(dpi=200).key()
+
+
+def _fingerprints(path: Path) -> list[str | None]:
+    out = []
+    for ref in documents.list_pages([path]):
+        with documents.open_page(ref, CompareSettings()) as page:
+            out.append(documents.content_fingerprint(page))
+    return out
+
+
+def test_fingerprint_knows_a_page_carried_into_another_file(tmp_path: Path, sample_old: Path) -> None:
+    forward = _fingerprints(pdf_makers.subset(sample_old, [0, 1], tmp_path / "forward.pdf"))
+    backward = _fingerprints(pdf_makers.subset(sample_old, [1, 0], tmp_path / "backward.pdf"))
+    assert None not in forward and forward[0] != forward[1]
+    assert backward == forward[::-1]  # same pages, other object numbers and order
+
+
+def test_fingerprint_changes_with_what_the_page_draws(tmp_path: Path, sample_old: Path) -> None:
+    base = _fingerprints(pdf_makers.subset(sample_old, [0], tmp_path / "base.pdf"))[0]
+    pdf_makers.retype_word(sample_old, tmp_path / "retyped.pdf", 0, "AF101", "AF101")
+    pdf_makers.retype_word(sample_old, tmp_path / "changed.pdf", 0, "AF101", "AF102")
+    retyped, changed = _fingerprints(tmp_path / "retyped.pdf")[0], _fingerprints(tmp_path / "changed.pdf")[0]
+    assert len({base, retyped, changed}) == 3
+
+    with pymupdf.open(tmp_path / "base.pdf") as doc:  # a markup is drawn too, so it counts
+        doc[0].add_rect_annot(pymupdf.Rect(100, 100, 300, 200))
+        doc.save(tmp_path / "marked.pdf")
+    with pymupdf.open(tmp_path / "base.pdf") as doc:
+        doc[0].set_rotation(90)
+        doc.save(tmp_path / "rotated.pdf")
+    assert _fingerprints(tmp_path / "marked.pdf")[0] not in (base, None)
+    assert _fingerprints(tmp_path / "rotated.pdf")[0] not in (base, None)
+
+
+def test_words_of_a_rotated_page_are_where_it_renders_them(tmp_path: Path) -> None:
+    doc = pymupdf.open()
+    page = doc.new_page(width=600, height=400)
+    page.insert_text((100, 100), "ROTATED NOTE ON A DRAWING", fontsize=20)
+    page.set_rotation(90)
+    doc.save(tmp_path / "rotated.pdf")
+    doc.close()
+    ref = documents.list_pages([tmp_path / "rotated.pdf"])[0]
+    for rendered_first in (False, True):  # the text of a page not yet rendered comes another way
+        with documents.open_page(ref, CompareSettings()) as opened:
+            img = opened.render_gray(72) if rendered_first else None
+            words = {w.text: w.box for w in opened.words()}
+            img = opened.render_gray(72) if img is None else img
+        assert opened.size == pytest.approx((400.0, 600.0))
+        x0, y0, x1, y1 = (round(v) for v in words["ROTATED"])
+        assert y1 - y0 > x1 - x0  # the word runs down the rotated sheet
+        ink = (img < 128).sum()
+        assert (img[y0:y1, x0:x1] < 128).sum() > 0.2 * ink  # "ROTATED" is a quarter of the ink

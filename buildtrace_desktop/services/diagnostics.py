@@ -11,7 +11,7 @@ from buildtrace_desktop.errors import MissingDependencyError
 from buildtrace_desktop.processing import ocr
 
 PACKAGES = ["PySide6-Essentials", "SQLAlchemy", "PyMuPDF", "opencv-python-headless", "numpy", "pytesseract",
-            "keyring", "openai"]
+            "keyring", "openai", "isal"]
 
 
 def package_version(name: str) -> str:

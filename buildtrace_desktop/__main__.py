@@ -6,6 +6,6 @@ if __name__ == "__main__":
     # runs the worker's task and exits instead of opening another GUI. The guard keeps spawned workers of
     # `python -m buildtrace_desktop` (which import this file as __mp_main__) from running the CLI again.
     multiprocessing.freeze_support()
-    from buildtrace_desktop.cli import main
+    from buildtrace_desktop.cli import run
 
-    raise SystemExit(main())
+    run()

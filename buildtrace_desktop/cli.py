@@ -6,9 +6,11 @@ BuildTraceError prints its message and exits with its code; anything else is a b
 from __future__ import annotations
 
 import argparse
+import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +43,23 @@ def main(argv: list[str] | None = None) -> int:
               f"This is a bug in BuildTrace. Details are in {log}; please send that file to support.",
               file=sys.stderr)
         return int(ExitCode.internal_error)
+
+
+def run() -> None:
+    """The `buildtrace` console script: `main`, then exit with its code.
+
+    After a headless command, the process leaves without finalizing the interpreter: by then every
+    output is written (atomically) and the database closed, and tearing down SQLAlchemy, NumPy, MuPDF
+    and Qt would take another 0.3 s after a comparison for nothing. The GUI exits the usual way."""
+    code = main()
+    argv = sys.argv[1:]
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if argv and argv[0] != "gui" and not others:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
 
 
 def _write_crash_log() -> Path:

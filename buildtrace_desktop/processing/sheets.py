@@ -25,6 +25,9 @@ ISO_NUMBER_RE = re.compile(r"^[A-Z0-9]{2,}(?:-[A-Z0-9]{1,}){4,}$")
 TITLE_STOPWORDS = {"SHEET", "DRAWING", "TITLE", "PROJECT", "NUMBER", "DATE", "SCALE", "CHECKED", "DRAWN",
                    "ISSUE", "REVISION", "DESCRIPTION", "NO", "SHEET TITLE", "DRAWING TITLE", "SEAL",
                    "DRAWING NUMBER", "SHEET NUMBER", "NUMBER VA", "ISSUE DATE"}
+# A line of these words only is an issue stamp ("NOT FOR CONSTRUCTION", "CONCEPTUAL DESIGN"), not a title.
+STAMP_WORDS = {"NOT", "FOR", "CONSTRUCTION", "CONCEPTUAL", "DESIGN", "PRELIMINARY", "REVIEW", "ONLY", "DRAFT",
+               "ISSUED", "BID", "PERMIT", "SCHEMATIC", "PROGRESS", "TENDER", "INFORMATION", "RECORD"}
 THUMB_WIDTH = 64
 
 
@@ -136,7 +139,7 @@ def _reread_number(opened: documents.OpenPage, lines: list[_Text], found: _Text 
     return found
 
 
-NUMBER_LABEL_RE = re.compile(r"^(SHEET|DRAWING|DWG\.?)\s*(NO\.?|NUMBER|#)\s*:?$", re.IGNORECASE)
+NUMBER_LABEL_RE = re.compile(r"^(SHEET|DRAWING|DWG\.?|PLAN\s+REF\.?)\s*(NO\.?|NUMBER|#)\s*:?$", re.IGNORECASE)
 
 
 def _read_under_label(opened: documents.OpenPage, lines: list[_Text], width: float,
@@ -199,7 +202,9 @@ def looks_like_sheet_number(text: str) -> bool:
 
 
 def find_sheet_number(lines: list[_Text], width: float, height: float) -> _Text | None:
-    """The sheet number: the largest number-shaped text, favouring the title-block corner."""
+    """The sheet number: the largest number-shaped text, favouring the title-block corner and text
+    that a label ("SHEET NO.", "PLAN REF NO") names as the number."""
+    labels = [t.box for t in lines if NUMBER_LABEL_RE.match(t.text.strip())]
     best, best_score = None, 0.0
     for t in lines:
         candidate = clean_number(t.text)
@@ -216,10 +221,20 @@ def find_sheet_number(lines: list[_Text], width: float, height: float) -> _Text 
             where = 1.5  # right strip or bottom strip
         else:
             where = 0.3  # a reference to another sheet inside the drawing
+        if any(_labels(label, t.box) for label in labels):
+            where *= 2.0  # a route or project number ("SR 167") in the title block can be set larger
         score = t.size * where - 0.01 * len(candidate)  # ties: the shorter reading, without stray marks
         if score > best_score:
             best, best_score = _Text(candidate, t.box, t.size), score
     return best
+
+
+def _labels(label: tuple, box: tuple) -> bool:
+    """Whether a label at `label` names the text at `box`: right under it, or right after it on its line."""
+    height = label[3] - label[1]
+    under = box[0] < label[2] and box[2] > label[0] and -0.5 * height <= box[1] - label[3] <= 3 * height
+    beside = box[1] < label[3] and box[3] > label[1] and -0.5 * height <= box[0] - label[2] <= 6 * height
+    return under or beside
 
 
 def find_title(lines: list[_Text], number: _Text, width: float, height: float) -> str | None:
@@ -267,7 +282,7 @@ def _is_title_text(text: str) -> bool:
     letters = sum(c.isalpha() for c in text)
     if letters < 4 or text.rstrip().endswith(":"):
         return False
-    if text.strip().upper() in TITLE_STOPWORDS:
+    if text.strip().upper() in TITLE_STOPWORDS or all(w.upper() in STAMP_WORDS for w in words):
         return False
     if looks_like_sheet_number(text):
         return False

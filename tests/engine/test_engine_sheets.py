@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pdf_makers
+import pymupdf
 import pytest
 
 from buildtrace_desktop.processing import documents, sheets
@@ -27,6 +28,21 @@ def test_numbers_of_a_scan_come_from_tesseract(tmp_path: Path, sample_new: Path)
     infos = read_all(scan)
     assert [sheets.normalize_number(i.sheet_number) for i in infos] == ["AF101", "AF600"]
     assert all(i.number_source == "ocr" and not i.has_text_layer for i in infos)
+
+
+def test_labelled_number_wins_over_a_larger_route_number_and_a_stamp_is_no_title(tmp_path: Path) -> None:
+    # The WSDOT title block of the corpus: the route ("SR 167") is set larger than the sheet number, which
+    # sits under its label "PLAN REF NO"; an issue stamp is the largest text near it.
+    doc = pymupdf.open()
+    page = doc.new_page(width=3024, height=1296)
+    for (x, y), text, size in [((2822, 1200), "SR 167", 9.7), ((2954, 1196), "PLAN REF NO", 3.6),
+                               ((2951, 1210), "TSDE01", 8.9), ((2397, 1208), "CONCEPTUAL DESIGN", 15.3),
+                               ((2452, 1229), "NOT FOR", 15.7), ((2745, 1255), "COMMUNICATION ONE-LINE DIAGRAM", 8.6)]:
+        page.insert_text((x, y), text, fontsize=size)
+    doc.save(tmp_path / "wsdot.pdf")
+    doc.close()
+    [sheet] = read_all(tmp_path / "wsdot.pdf")
+    assert (sheet.sheet_number, sheet.title) == ("TSDE01", "COMMUNICATION ONE-LINE DIAGRAM")
 
 
 @pytest.mark.parametrize("a, b", [("A-101", "A101"), ("A 101", "a-101"), ("A1O1", "A101"), ("E-I01", "E101"),

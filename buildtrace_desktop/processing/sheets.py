@@ -221,7 +221,7 @@ def find_sheet_number(lines: list[_Text], width: float, height: float) -> _Text 
             where = 1.5  # right strip or bottom strip
         else:
             where = 0.3  # a reference to another sheet inside the drawing
-        if any(_labels(label, t.box) for label in labels):
+        if any(_label_names(label, t.box) for label in labels):
             where *= 2.0  # a route or project number ("SR 167") in the title block can be set larger
         score = t.size * where - 0.01 * len(candidate)  # ties: the shorter reading, without stray marks
         if score > best_score:
@@ -229,7 +229,7 @@ def find_sheet_number(lines: list[_Text], width: float, height: float) -> _Text 
     return best
 
 
-def _labels(label: tuple, box: tuple) -> bool:
+def _label_names(label: tuple, box: tuple) -> bool:
     """Whether a label at `label` names the text at `box`: right under it, or right after it on its line."""
     height = label[3] - label[1]
     under = box[0] < label[2] and box[2] > label[0] and -0.5 * height <= box[1] - label[3] <= 3 * height

@@ -140,6 +140,12 @@ def test_fingerprint_knows_a_page_carried_into_another_file(tmp_path: Path, samp
     assert backward == forward[::-1]  # same pages, other object numbers and order
 
 
+def test_fingerprint_gives_up_on_pages_with_too_many_objects(tmp_path: Path, sample_old: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(documents, "FINGERPRINT_MAX_OBJECTS", 5)  # the sample's sheets have 40-80
+    assert _fingerprints(pdf_makers.subset(sample_old, [0], tmp_path / "one.pdf")) == [None]
+
+
 def test_fingerprint_changes_with_what_the_page_draws(tmp_path: Path, sample_old: Path) -> None:
     base = _fingerprints(pdf_makers.subset(sample_old, [0], tmp_path / "base.pdf"))[0]
     pdf_makers.retype_word(sample_old, tmp_path / "retyped.pdf", 0, "AF101", "AF101")

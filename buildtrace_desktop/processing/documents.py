@@ -279,9 +279,10 @@ def content_fingerprint(page: OpenPage) -> str | None:
     if page.ref.kind == "image":
         return None
     doc, digest, order = page.doc, hashlib.blake2b(digest_size=20), {}
-    hashed = [0]  # stream bytes so far
+    hashed = 0  # stream bytes so far
 
     def walk(text: bytes) -> None:
+        nonlocal hashed
         pending = []
 
         def canonical(match: re.Match) -> bytes:
@@ -292,7 +293,7 @@ def content_fingerprint(page: OpenPage) -> str | None:
             return b"@%d" % order[xref]
 
         digest.update(_REFERENCE.sub(canonical, text))
-        if len(order) > FINGERPRINT_MAX_OBJECTS or hashed[0] > FINGERPRINT_MAX_BYTES:
+        if len(order) > FINGERPRINT_MAX_OBJECTS or hashed > FINGERPRINT_MAX_BYTES:
             raise _TooLargeToDigest
         for xref in pending:
             if doc.xref_get_key(xref, "Type")[1] in _PAGE_TYPES:
@@ -302,20 +303,21 @@ def content_fingerprint(page: OpenPage) -> str | None:
             walk(doc.xref_object(xref, compressed=True).encode("latin-1"))
             if doc.xref_is_stream(xref):
                 raw = doc.xref_stream_raw(xref) or b""
-                hashed[0] += len(raw)
+                hashed += len(raw)
                 digest.update(raw)
+
+    def walk_key(key: str, kind: str, value: str) -> None:
+        digest.update(f"/{key} {kind} ".encode())
+        walk(value.encode("latin-1"))
 
     try:
         pdf_page = page.page
         digest.update(repr((pdf_page.rotation, tuple(pdf_page.mediabox), tuple(pdf_page.cropbox))).encode())
         order[pdf_page.xref] = 0
-        for key in ("Contents", "Resources", "Annots", "Group", "UserUnit"):
-            kind, value = _inherited_key(doc, pdf_page.xref, key) if key == "Resources" else \
-                doc.xref_get_key(pdf_page.xref, key)
-            digest.update(f"/{key} {kind} ".encode())
-            walk(value.encode("latin-1"))
-        kind, value = doc.xref_get_key(doc.pdf_catalog(), "OCProperties")  # which layers show
-        walk(value.encode("latin-1"))
+        for key in ("Contents", "Annots", "Group", "UserUnit"):
+            walk_key(key, *doc.xref_get_key(pdf_page.xref, key))
+        walk_key("Resources", *_inherited_key(doc, pdf_page.xref, "Resources"))  # may sit on the page tree
+        walk_key("OCProperties", *doc.xref_get_key(doc.pdf_catalog(), "OCProperties"))  # which layers show
     except Exception:  # too large to digest, or a damaged object: the pair is compared the long way
         return None
     return digest.hexdigest()

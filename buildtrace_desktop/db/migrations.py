@@ -31,9 +31,26 @@ def _add_location_context(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE sheet_pairs ADD COLUMN location_context_json JSON")
 
 
+_V3_COLUMNS = {
+    "sheets": ["number_candidates_json JSON", "ocr_words_json JSON"],
+    "sheet_pairs": ["match_confidence FLOAT", "match_notes_json JSON", "old_number VARCHAR(100)",
+                    "new_number VARCHAR(100)", "old_title TEXT", "new_title TEXT", "clouds_json JSON",
+                    "groups_json JSON"],
+    "changes": ["what VARCHAR(40)", "cloud INTEGER", "group_id INTEGER", "tag VARCHAR(40)"],
+}
+
+
+def _add_identity_and_review_units(conn: Connection) -> None:
+    for table, columns in _V3_COLUMNS.items():
+        for column in columns:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column}")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "first release: every table", _create_v1),
     Migration(2, "sheet pairs keep the words around their changes, for summaries", _add_location_context),
+    Migration(3, "sheet readings and pairing evidence; what each change is, its cloud and review group",
+              _add_identity_and_review_units),
 ]
 
 

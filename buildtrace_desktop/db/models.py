@@ -110,6 +110,10 @@ class Sheet(Base):
     has_text_layer: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     thumbnail_json: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # Every number reading ([text, weight, box]) and, for pages read by OCR, the title block's words:
+    # matching weighs them against the other set (schema v3)
+    number_candidates_json: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    ocr_words_json: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
     @property
     def effective_number(self) -> str | None:
@@ -169,8 +173,33 @@ class SheetPair(Base):
     side_by_side_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     # processing.summary.location_context of the new page (grid lines, phrases near the changes)
     location_context_json: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Schema v3. The pairing: its confidence, what the user should check, and the numbers and titles as
+    # read in the light of both sets (a scan's reading mended by the other set's).
+    match_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    match_notes_json: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    old_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    new_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    old_title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new_title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The diff's revision clouds and review groups (PairResult.clouds / .groups)
+    clouds_json: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    groups_json: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
     changes: Mapped[list[ChangeRow]] = relationship(order_by="ChangeRow.ordinal", passive_deletes=True)
+
+    def number_of(self, sheet: Sheet | None) -> str | None:
+        """The number shown for one of the pair's sheets: the user's, else as read in the light of both
+        sets, else as read on the page."""
+        if sheet is None:
+            return None
+        read = self.new_number if sheet.id == self.new_sheet_id else self.old_number
+        return sheet.user_number or read or sheet.sheet_number
+
+    def title_of(self, sheet: Sheet | None) -> str | None:
+        if sheet is None:
+            return None
+        read = self.new_title if sheet.id == self.new_sheet_id else self.old_title
+        return sheet.user_title or read or sheet.title
 
 
 REVIEW_STATUSES = ("open", "accepted", "rejected", "needs_rfi")
@@ -194,6 +223,12 @@ class ChangeRow(Base):
     text_added: Mapped[list[Any]] = mapped_column(JSON, default=list)
     added_px: Mapped[int] = mapped_column(Integer, default=0)
     removed_px: Mapped[int] = mapped_column(Integer, default=0)
+    # Schema v3: what the change is in a reviewer's words, the revision cloud around it, its review group,
+    # and a revision cloud's tag
+    what: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    cloud: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    group_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tag: Mapped[str | None] = mapped_column(String(40), nullable=True)
     review_status: Mapped[str] = mapped_column(String(16), default="open")
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

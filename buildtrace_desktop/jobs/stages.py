@@ -47,7 +47,7 @@ class StageFunctions:
     """The engine functions the stages call. Tests may inject stand-ins (module-level, so picklable)."""
 
     read_sheet: Callable[[PageRef, CompareSettings], SheetInfo]
-    match_sheets: Callable[[list[SheetInfo], list[SheetInfo]], list[SheetMatch]]
+    match_sheets: Callable[..., list[SheetMatch]]  # (old infos, new infos, thumbnail, reread)
     compare_pair: Callable[..., PairResult]
 
     @classmethod
@@ -104,6 +104,8 @@ def sheet_info(sheet: Sheet) -> SheetInfo:
         page_size=(sheet.width_pt or 0.0, sheet.height_pt or 0.0),
         has_text_layer=bool(sheet.has_text_layer),
         thumbnail=sheet.thumbnail_json,
+        number_candidates=list(sheet.number_candidates_json or []),
+        ocr_words=list(sheet.ocr_words_json or []),
     )
 
 
@@ -125,7 +127,8 @@ def pair_result_from_rows(pair: SheetPair, changes: list[ChangeRow]) -> PairResu
         alignment=alignment,
         changes=[
             Change(kind=c.kind, bbox=c.bbox, area=c.area, text_removed=list(c.text_removed or []),
-                   text_added=list(c.text_added or []), added_px=c.added_px, removed_px=c.removed_px)
+                   text_added=list(c.text_added or []), added_px=c.added_px, removed_px=c.removed_px,
+                   what=c.what or "", cloud=c.cloud, group=c.group_id, tag=c.tag)
             for c in changes
         ],
         dpi=pair.dpi or 0.0,
@@ -135,6 +138,8 @@ def pair_result_from_rows(pair: SheetPair, changes: list[ChangeRow]) -> PairResu
         side_by_side_png=pair.side_by_side_path,
         seconds=pair.seconds or 0.0,
         location_context=pair.location_context_json,
+        clouds=list(pair.clouds_json or []),
+        groups=list(pair.groups_json or []),
     )
 
 
@@ -174,6 +179,8 @@ def commit_sheet(session: Session, ctx: StageContext, work: Work, info: SheetInf
     sheet.number_source = info.number_source
     sheet.width_pt, sheet.height_pt = (float(v) for v in info.page_size)
     sheet.has_text_layer = info.has_text_layer
+    sheet.number_candidates_json = info.number_candidates
+    sheet.ocr_words_json = info.ocr_words
     if info.thumbnail is not None:
         sheet.thumbnail_json = info.thumbnail
     sheet.read_at = utcnow()
@@ -212,8 +219,16 @@ def prepare_match(session: Session, ctx: StageContext) -> Work:
         except BuildTraceError:
             return None  # an unreadable page is not matched by looks; its diff reports the damage
 
+    def reread(side: str, set_index: int, boxes: list[tuple[tuple[float, float, float, float], float]]) -> list[str]:
+        from buildtrace_desktop.processing import sheets  # the engine, in this thread
+
+        try:
+            return sheets.read_words_in(refs[side][set_index], settings, boxes)
+        except BuildTraceError:
+            return []  # unreadable, or Tesseract failed: the sheet is paired on the rest of the evidence
+
     # Matching by looks fills in the thumbnails it renders; commit_match stores them with the sheets.
-    return Work(ctx.functions.match_sheets, (infos["old"], infos["new"], thumbnail), heavy=False,
+    return Work(ctx.functions.match_sheets, (infos["old"], infos["new"], thumbnail, reread), heavy=False,
                 context={"infos": infos})
 
 
@@ -238,6 +253,9 @@ def commit_match(session: Session, ctx: StageContext, work: Work, matches: list[
             old_sheet_id=old_sheet.id if old_sheet else None, new_sheet_id=new_sheet.id if new_sheet else None,
             status=match.status, match_method=match.method, renumbered=match.renumbered,
             diff_state="pending" if match.status == "matched" else "none", warnings_json=[],
+            match_confidence=match.confidence, match_notes_json=list(match.notes),
+            old_number=match.old_number, new_number=match.new_number, old_title=match.old_title,
+            new_title=match.new_title,
         ))
         if match.status == "matched":
             session.add(JobStage(job_id=ctx.job.id, name="diff", key=plans.diff_key(match.old_index, match.new_index),
@@ -308,6 +326,8 @@ def commit_diff(session: Session, ctx: StageContext, work: Work, result: PairRes
     pair.overlay_path = result.overlay_png
     pair.side_by_side_path = result.side_by_side_png
     pair.location_context_json = result.location_context
+    pair.clouds_json = list(result.clouds)
+    pair.groups_json = list(result.groups)
     pair.diff_state = "done"
     for sheet_id, thumbnail in ((pair.old_sheet_id, result.old_thumbnail), (pair.new_sheet_id, result.new_thumbnail)):
         sheet = session.get(Sheet, sheet_id)
@@ -320,6 +340,7 @@ def commit_diff(session: Session, ctx: StageContext, work: Work, result: PairRes
             pair_id=pair.id, ordinal=ordinal, kind=change.kind, x0=x0, y0=y0, x1=x1, y1=y1,
             area=float(change.area), text_removed=list(change.text_removed), text_added=list(change.text_added),
             added_px=int(change.added_px), removed_px=int(change.removed_px), review_status="open",
+            what=change.what or None, cloud=change.cloud, group_id=change.group, tag=change.tag,
         ))
     if not work.context["cached"]:
         _store_in_cache(session, work.context["keys"], result)
@@ -371,13 +392,16 @@ def comparison_warnings(session: Session, comparison: Comparison) -> list[str]:
     warnings: list[str] = []
     pairs = session.scalars(select(SheetPair).where(SheetPair.comparison_id == comparison.id)
                             .order_by(SheetPair.ordinal)).all()
+    numbered = set()
     for pair in pairs:
-        label = sheet_label(session.get(Sheet, pair.new_sheet_id or pair.old_sheet_id))
-        warnings.extend(f"{label}: {w}" for w in pair.warnings_json or [])
+        sheet = session.get(Sheet, pair.new_sheet_id or pair.old_sheet_id)
+        label = pair.number_of(sheet) or sheet_label(sheet)
+        warnings.extend(f"{label}: {w}" for w in [*(pair.match_notes_json or []), *(pair.warnings_json or [])])
+        numbered.update(s.id for s in (sheet, session.get(Sheet, pair.old_sheet_id) if pair.old_sheet_id else None) if s and pair.number_of(s))
     old, new = _sets_sheets(session, comparison)
     for side, sheets in (("old", old), ("new", new)):
         for sheet in sheets:
-            if not sheet.effective_number:
+            if sheet.id not in numbered and not sheet.effective_number:
                 warnings.append(f"{side} set, sheet {sheet.set_index + 1} ({_original_name(session, sheet)}): "
                                 "no sheet number found; set it by hand so sheets pair correctly")
     return warnings

@@ -40,7 +40,9 @@ def align_pages(
             score = coarse.score(text_matrix, dpi)
             if score > best_score:
                 best, best_score, method = text_matrix, score, "text"
-    if best_score < 0.9:
+    # A scan is never in the page's own frame, however well the frame seems to fit at coarse scale (a
+    # sparse sheet scores 0.9 unmoved): its features always get their say.
+    if best_score < 0.9 or old_page.is_scan or new_page.is_scan:
         image_matrix = estimate_from_images(coarse, dpi)
         if image_matrix is not None:
             score = coarse.score(image_matrix, dpi)

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from buildtrace_desktop.processing.imaging import any_pool
+from buildtrace_desktop.processing.shapes import same_figure
 from buildtrace_desktop.processing.types import Change
 
 TILE = 256  # pixels
@@ -25,6 +26,10 @@ SCAN_LOOSE = 235  # a scan's faint halo explains ink; darker limits let its nois
 # already reported false ones on the unchanged scan, so the margin is thin (measured, corpus/edits).
 SCAN_DARK = 90
 SCAN_DARK_LOOSE = 180
+# A scanner's optics spread a line over about a tenth of a millimetre: a one-pixel black line of a render
+# comes out of it gray. Blurring the render by as much before the ink levels apply keeps every thin line
+# of a scanned sheet from reading as lighter, i.e. removed, ink.
+SCANNER_BLUR_PT = 0.35
 DARK_LOOSE = 160  # medium ink: explains dark ink on the other side, a light hatch does not
 
 
@@ -78,6 +83,13 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
     if old.shape != new.shape:
         raise ValueError(f"images differ in shape: {old.shape} vs {new.shape}")
     p = params_for(dpi, old_scan or new_scan, resampled)
+    sharp_old, sharp_new = old, new  # word by word, strokes are compared sharp (changed_words)
+    if old_scan != new_scan:  # compare like with like: the render as a scanner would have seen it
+        sigma = SCANNER_BLUR_PT * dpi / 72.0
+        if new_scan:
+            old = cv2.GaussianBlur(old, (0, 0), sigma)
+        else:
+            new = cv2.GaussianBlur(new, (0, 0), sigma)
     added, removed = changed_ink(old, new, p)
     if valid is not None:
         added &= valid
@@ -93,11 +105,30 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
         p = replace(p, min_blob_px=small_blob)
     regions = group_regions(added, removed, dpi, p)
     if (old_scan or new_scan) and word_boxes_px:
-        words = changed_words(old, new, word_boxes_px, dpi)
+        words = changed_words(sharp_old, sharp_new, word_boxes_px, dpi)
         if valid is not None:
             words = [r for r in words if valid[(r.box_px[1] + r.box_px[3]) // 2, (r.box_px[0] + r.box_px[2]) // 2]]
         regions = merge_nearby(regions + words, p.group_pt * dpi / 72.0, LARGE_REGION * new.size)
+    if old_scan or new_scan:  # a scan redraws every stroke thicker or thinner: that is no revision
+        regions = [r for r in regions if not _reweighted(old, new, r.box_px, p)]
     return regions
+
+
+def _reweighted(old: np.ndarray, new: np.ndarray, box: tuple[int, int, int, int], p: DiffParams) -> bool:
+    """Whether a region's ink draws the same figure on both sides, only in another line weight (a seal
+    rendered bold in the file and fine in the scan, toner spread)."""
+    r = p.tolerance_px
+    x0, y0 = max(0, box[0] - r), max(0, box[1] - r)
+    x1, y1 = min(new.shape[1], box[2] + r), min(new.shape[0], box[3] + r)
+    strict, loose = p.levels[0]
+    o, n = old[y0:y1, x0:x1], new[y0:y1, x0:x1]
+    o_ink, n_ink = _ink(o, strict), _ink(n, strict)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    changed = (o_ink & (1 - cv2.dilate(_ink(n, loose), kernel))) | (n_ink & (1 - cv2.dilate(_ink(o, loose), kernel)))
+    if not changed.any():
+        return False  # found by the finer word-by-word check: a changed character, not a weight
+    near = cv2.dilate(changed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * r + 1, 4 * r + 1)))
+    return same_figure(o_ink, n_ink, r, where=near)
 
 
 def stretch_contrast(img: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from buildtrace_desktop.processing import align, diff, documents, overlay, sheets, summary, textdiff
+from buildtrace_desktop.processing import align, diff, documents, overlay, sheets, summary, textdiff, what
 from buildtrace_desktop.processing.types import Alignment, CompareSettings, PageRef, PairResult, SheetInfo
 
 list_pages = documents.list_pages
@@ -100,6 +100,8 @@ def _align_and_diff(old_page, new_page, new_img, dpi: float, settings: CompareSe
                                words_px)
     changes = diff.regions_to_changes(regions, dpi)
     text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
+    for change in changes:
+        change.what = what.describe(change)
     return alignment, old_aligned, new_img, changes, text_source
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pymupdf
 
 from buildtrace_desktop.processing.overlay import png_image_parts
-from buildtrace_desktop.processing.types import PairResult, SheetInfo, SheetMatch
+from buildtrace_desktop.processing.types import Change, PairResult, SheetInfo, SheetMatch
 from buildtrace_desktop.storage import atomic_copy, atomic_path, atomic_write_text
 
 FORMAT = "buildtrace-report/1"
@@ -36,42 +36,66 @@ def build_report(
     for m in sorted(matches, key=lambda m: (m.new_index is None, m.new_index or 0, m.old_index or 0)):
         info = new_by[m.new_index] if m.new_index is not None else old_by[m.old_index]
         old_info = old_by.get(m.old_index) if m.old_index is not None else None
+        is_new = m.new_index is not None
+        number = (m.new_number if is_new else m.old_number) or info.sheet_number
+        title = (m.new_title if is_new else m.old_title) or info.title
         entry = {
-            "sheet_number": info.sheet_number,
-            "title": info.title,
+            "sheet_number": number,
+            "title": title,
             "status": m.status,
             "old_page": m.old_index,
             "new_page": m.new_index,
             "page_size": [round(info.page_size[0], 2), round(info.page_size[1], 2)],
             "match_method": m.method,
+            "match_confidence": round(m.confidence, 2),
             "renumbered": m.renumbered,
-            "old_sheet_number": old_info.sheet_number if old_info else None,
+            "old_sheet_number": (m.old_number or old_info.sheet_number) if old_info else None,
+            "read_number": info.sheet_number,  # as read on the page itself, before matching
             "number_source": info.number_source,
         }
+        notes = list(m.notes)
         result = results.get((m.old_index, m.new_index))
         if m.status == "matched" and result is not None:
             entry["alignment"] = {"matrix": result.alignment.matrix, "confidence": result.alignment.confidence,
                                   "method": result.alignment.method}
             entry["dpi"] = result.dpi
             entry["text_source"] = result.text_source
-            entry["warnings"] = list(result.warnings)
+            entry["warnings"] = notes + list(result.warnings)
             entry["overlay_png"] = Path(result.overlay_png).name if result.overlay_png else None
             entry["side_by_side_png"] = Path(result.side_by_side_png).name if result.side_by_side_png else None
-            entry["changes"] = [
-                {"id": i, "kind": c.kind, "bbox": [round(v, 2) for v in c.bbox], "area": round(c.area, 2),
-                 "text_removed": c.text_removed, "text_added": c.text_added}
-                for i, c in enumerate(result.changes, start=1)
-            ]
+            entry["changes"] = [change_entry(i, c) for i, c in enumerate(result.changes, start=1)]
+            entry.update(cloud_lists(result))
         elif m.status == "matched":
             entry["changes"] = []
-            entry["warnings"] = ["not compared (the comparison of this pair failed)"]
+            entry["warnings"] = notes + ["not compared (the comparison of this pair failed)"]
         else:
             entry["changes"] = []
+            if notes:
+                entry["warnings"] = notes
         sheets.append(entry)
     report = {"format": FORMAT, "old": old_set, "new": new_set, "sheets": sheets, "totals": totals(sheets)}
     if summary:
         report["summary"] = summary
     return report
+
+
+def change_entry(change_id: int, c: Change) -> dict:
+    entry = {"id": change_id, "kind": c.kind, "what": c.what, "bbox": [round(v, 2) for v in c.bbox],
+             "area": round(c.area, 2), "text_removed": c.text_removed, "text_added": c.text_added,
+             "cloud": c.cloud, "group": c.group}
+    if c.tag is not None:
+        entry["tag"] = c.tag
+    return entry
+
+
+def cloud_lists(result: PairResult) -> dict:
+    """A sheet's revision clouds with the changes inside them, the changes outside every cloud (what the
+    designer did not flag), the clouds with nothing changed inside, and the review groups."""
+    cloud_changes = {c["change"] for c in result.clouds}
+    outside = [i for i, c in enumerate(result.changes, start=1) if c.cloud is None and i not in cloud_changes]
+    return {"clouds": result.clouds, "changes_outside_clouds": outside,
+            "empty_clouds": [c["id"] for c in result.clouds if not c["changes"]],
+            "groups": result.groups}
 
 
 def totals(sheets: list[dict]) -> dict:

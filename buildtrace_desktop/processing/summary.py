@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from buildtrace_desktop.processing.what import what_of
+
 WordTuple = tuple[float, float, float, float, str]  # x0, y0, x1, y1 (NEW page points), text
 
 SUMMARY_VERSION = 1
@@ -20,7 +22,6 @@ KINDS = ("added", "removed", "modified")
 MAX_TEXT_CHARS = 400  # per side of a change; longer notes are cut with a count of what was left out
 NEAR_LABEL_POINTS = 144.0  # 2 inches: a label farther from the change than this says nothing about it
 
-_DIMENSION = re.compile(r"^[\d'\"\-/ .,½¼¾⅛⅜⅝⅞±xX×°]*\d[\d'\"\-/ .,½¼¾⅛⅜⅝⅞±xX×°]*(mm|cm|m|in|ft)?$")
 _GRID_LABEL = re.compile(r"^([A-Z]{1,2}|\d{1,2})(\.\d{1,2})?$")
 # Short words that look like grid labels in a note's text layer but never name a grid line.
 _NOT_GRID = {"AN", "AS", "AT", "BE", "BY", "DO", "IF", "IN", "IS", "IT", "NO", "OF", "ON", "OR", "SO", "TO", "UP",
@@ -42,12 +43,6 @@ def join_words(words: Sequence[str], limit: int = MAX_TEXT_CHARS) -> str:
         out.append(word)
         length += len(word) + 1
     return " ".join(out)
-
-
-def is_dimension(words: Sequence[str]) -> bool:
-    """True for dimension strings such as 167, 3'-1", 7/8", 1'-6 1/2"."""
-    text = " ".join(words).strip()
-    return bool(text) and bool(_DIMENSION.match(text))
 
 
 _LENGTH = re.compile(r"(?:(\d+)'\s*-?\s*)?(\d+(?:\.\d+)?)?(?:[\s-]*(\d+)/(\d+))?\s*\"?")
@@ -97,20 +92,13 @@ def value_direction(old: Sequence[str], new: Sequence[str]) -> str | None:
 
 
 def change_category(change: Mapping[str, Any]) -> str:
-    """What a reviewer would call the change: "dimension changed", "note added", "line work removed", …"""
-    kind = change.get("kind", "modified")
+    """What a reviewer would call the change: "dimension changed", "note added", "line work removed", …
+    (the engine's `what`; a text change whose value grew or shrank is a "value changed")."""
     removed, added = change.get("text_removed") or [], change.get("text_added") or []
-    if removed and added:
-        if is_dimension(removed) and is_dimension(added):
-            return "dimension changed"
-        return "value changed" if value_direction(removed, added) else "text changed"
-    if added:
-        what = "dimension" if is_dimension(added) else "note"
-        return f"{what} added" if kind != "removed" else "text added"
-    if removed:
-        what = "dimension" if is_dimension(removed) else "text"
-        return f"{what} removed" if kind != "added" else "text removed"
-    return f"line work {kind}"
+    what = change.get("what") or what_of(change.get("kind", "modified"), removed, added)
+    if what == "text changed" and value_direction(removed, added):
+        return "value changed"
+    return what
 
 
 def describe_text(change: Mapping[str, Any]) -> str:

@@ -40,6 +40,12 @@ class SheetInfo:
     page_size: tuple[float, float]  # width, height in points (rotation applied)
     has_text_layer: bool
     thumbnail: list[list[int]] | None = None  # tiny gray image for visual matching, row-major
+    # Every sheet-number reading of the page, best first: [text, weight 0..1, box]. Matching picks the one
+    # the sets agree with; `sheet_number` is the first.
+    number_candidates: list[list] = field(default_factory=list)
+    # The title block's words as OCR read them (pages without a text layer): matching looks for the other
+    # set's numbers among them when the page's own reading is off.
+    ocr_words: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -51,6 +57,14 @@ class SheetMatch:
     new_index: int | None
     method: str  # "number" | "title" | "visual" | "only" | "none"
     renumbered: bool = False  # matched, but the sheet number changed
+    confidence: float = 1.0  # how sure the pairing (or, for added / removed sheets, the lack of one) is
+    # The sheet numbers as read in the light of both sets (a scan's slip mended by the other set's
+    # reading, a contract number on every sheet passed over); None where the sheet is absent or unnumbered
+    old_number: str | None = None
+    new_number: str | None = None
+    old_title: str | None = None  # likewise: a scan's title shown as the other set reads it
+    new_title: str | None = None
+    notes: list[str] = field(default_factory=list)  # for the user: readings that disagree, low confidence
 
 
 @dataclass
@@ -75,6 +89,10 @@ class Change:
     text_added: list[str] = field(default_factory=list)
     added_px: int = 0  # changed-ink pixel counts at the diff DPI (for kind and sorting)
     removed_px: int = 0
+    what: str = ""  # in a reviewer's words: "note added", "dimension changed", "revision cloud added" ...
+    cloud: int | None = None  # id of the revision cloud (PairResult.clouds) that encloses the change
+    group: int | None = None  # id of the review group (PairResult.groups) it belongs to
+    tag: str | None = None  # a revision cloud's own change: the text of its tag ("3", "B")
 
 
 @dataclass
@@ -96,6 +114,11 @@ class PairResult:
     # them to the diff, which renders the pages anyway
     old_thumbnail: list[list[int]] | None = None
     new_thumbnail: list[list[int]] | None = None
+    # Revision clouds found in the changed ink: {"id", "bbox" (new points), "tag", "status" ("added" |
+    # "removed"), "change" (id of the cloud's own change), "changes" (ids of the changes it encloses)}
+    clouds: list[dict] = field(default_factory=list)
+    # Review groups, the units a reviewer checks at once: {"id", "label", "bbox", "cloud", "changes"}
+    groups: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -127,7 +150,7 @@ class CompareSettings:
 
 
 # Bump when a change to processing/ changes results, so cached results are not reused.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

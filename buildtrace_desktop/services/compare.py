@@ -174,15 +174,16 @@ def sheet_rows(app: AppContext, comparison_id: int) -> list[dict[str, Any]]:
             old = s.get(Sheet, pair.old_sheet_id) if pair.old_sheet_id else None
             rows.append({
                 "pair_id": pair.id,
-                "sheet_number": sheet.effective_number,
-                "old_sheet_number": old.effective_number if old else None,
-                "title": sheet.effective_title,
+                "sheet_number": pair.number_of(sheet),
+                "old_sheet_number": pair.number_of(old),
+                "title": pair.title_of(sheet),
                 "status": pair.status,
                 "renumbered": pair.renumbered,
                 "changes": counts.get(pair.id, 0),
                 "confidence": pair.confidence,
                 "diff_state": pair.diff_state,
-                "warnings": list(pair.warnings_json or []),
+                "warnings": list(pair.match_notes_json or []) + list(pair.warnings_json or []),
+                "match_confidence": pair.match_confidence,
             })
     return rows
 

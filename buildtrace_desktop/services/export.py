@@ -63,7 +63,11 @@ def build_comparison_report(
         for pair in pairs:
             old_index = by_id[pair.old_sheet_id].set_index if pair.old_sheet_id else None
             new_index = by_id[pair.new_sheet_id].set_index if pair.new_sheet_id else None
-            matches.append(SheetMatch(pair.status, old_index, new_index, pair.match_method, pair.renumbered))
+            matches.append(SheetMatch(pair.status, old_index, new_index, pair.match_method, pair.renumbered,
+                                      pair.match_confidence if pair.match_confidence is not None else 1.0,
+                                      pair.old_number, pair.new_number, pair.old_title, pair.new_title,
+                                      list(pair.match_notes_json or [])))
+            _apply_user_corrections(matches[-1], by_id.get(pair.old_sheet_id), by_id.get(pair.new_sheet_id))
             if pair.diff_state == "done":
                 changes = list(s.scalars(select(ChangeRow).where(ChangeRow.pair_id == pair.id)
                                          .order_by(ChangeRow.ordinal)))
@@ -81,6 +85,18 @@ def build_comparison_report(
     report["warnings"] = list(comparison.warnings_json or [])
     _add_reviews(report, reviews)
     return report, results
+
+
+def _apply_user_corrections(match: SheetMatch, old: Sheet | None, new: Sheet | None) -> None:
+    """A number or title the user typed wins over what matching read."""
+    if old is not None and old.user_number:
+        match.old_number = old.user_number
+    if old is not None and old.user_title:
+        match.old_title = old.user_title
+    if new is not None and new.user_number:
+        match.new_number = new.user_number
+    if new is not None and new.user_title:
+        match.new_title = new.user_title
 
 
 def _image_stem(sheet: Sheet, ordinal: int) -> str:

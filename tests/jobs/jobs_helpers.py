@@ -35,7 +35,7 @@ def read_sheet(page: PageRef, settings: CompareSettings, with_thumbnail: bool = 
                      (3024.0, 2160.0), True)
 
 
-def match_sheets(old: list[SheetInfo], new: list[SheetInfo], thumbnail=None) -> list[SheetMatch]:
+def match_sheets(old: list[SheetInfo], new: list[SheetInfo], thumbnail=None, reread=None) -> list[SheetMatch]:
     """By sheet number only; enough to see that corrections reach the matcher."""
     CALLS["match_sheets"] += 1
     new_by_number = {s.sheet_number: s for s in new}

@@ -83,14 +83,22 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
     if old.shape != new.shape:
         raise ValueError(f"images differ in shape: {old.shape} vs {new.shape}")
     p = params_for(dpi, old_scan or new_scan, resampled)
-    sharp_old, sharp_new = old, new  # word by word, strokes are compared sharp (changed_words)
-    if old_scan != new_scan:  # compare like with like: the render as a scanner would have seen it
+    sharp_old, sharp_new = old, new
+    if old_scan != new_scan:
+        # The dark level compares like with like: the render as a scanner would have seen it (a scan
+        # shows a one-pixel black line of a render as gray). Light marks are compared sharp: blurred,
+        # a fine hatch symbol of the render would fade below the ink level.
         sigma = SCANNER_BLUR_PT * dpi / 72.0
         if new_scan:
             old = cv2.GaussianBlur(old, (0, 0), sigma)
         else:
             new = cv2.GaussianBlur(new, (0, 0), sigma)
-    added, removed = changed_ink(old, new, p)
+        added, removed = changed_ink(sharp_old, sharp_new, replace(p, levels=p.levels[:1]))
+        dark_added, dark_removed = changed_ink(old, new, replace(p, levels=p.levels[1:]))
+        added |= dark_added
+        removed |= dark_removed
+    else:
+        added, removed = changed_ink(old, new, p)
     if valid is not None:
         added &= valid
         removed &= valid

@@ -14,6 +14,7 @@ import numpy as np
 from buildtrace_desktop.errors import ExternalToolError
 from buildtrace_desktop.processing import align, ocr
 from buildtrace_desktop.processing.documents import OpenPage
+from buildtrace_desktop.processing.numbers import skeleton
 from buildtrace_desktop.processing.types import Alignment, Box, Change, CompareSettings, Word
 
 MARGIN_PT = 2.0  # a word whose box reaches into the change by this much belongs to it
@@ -115,12 +116,22 @@ def _drop_near_matches(removed: list[str], added: list[str]) -> tuple[list[str],
     added = list(added)
     kept_removed = []
     for r in removed:
-        match = next((a for a in added if len(r) >= 4 and _similar(r, a) >= 0.8), None)
+        match = next((a for a in added if _ocr_slip(r, a)), None)
         if match is None:
             kept_removed.append(r)
         else:
             added.remove(match)
     return kept_removed, added
+
+
+def _ocr_slip(a: str, b: str) -> bool:
+    """Whether two readings of a word differ only as OCR slips: the same once confusable characters
+    (O/0, I/1, S/5 ...) and marks are merged; or, for a long word of letters, one slip in five. A digit
+    that differs is a changed value ("1-132" -> "8-132"), never a slip."""
+    if skeleton(a) == skeleton(b):
+        return True
+    digits = any(c.isdigit() for c in a + b)
+    return not digits and len(a) >= 5 and _similar(a, b) >= 0.8
 
 
 def _similar(a: str, b: str) -> float:

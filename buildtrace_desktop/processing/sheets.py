@@ -94,7 +94,7 @@ def text_layer_lines(opened: documents.OpenPage) -> list[TextLine]:
                 size = max(float(s["size"]) for s in spans)
                 out.append(TextLine(" ".join(s["text"].strip() for s in spans), box, size))
                 # pieces set edge to edge ("SC20" "-TN01") are one word; a gap makes them two texts
-                touching = all(b["bbox"][0] - a["bbox"][2] < 0.15 * size for a, b in zip(spans, spans[1:]))
+                touching = all(b["bbox"][0] - a["bbox"][2] < 0.15 * size for a, b in zip(spans, spans[1:], strict=False))
                 tight = "".join(s["text"].strip() for s in spans)
                 if len(spans) <= 3 and touching and looks_like_sheet_number(tight):
                     out.append(TextLine(tight, box, size))

@@ -28,7 +28,7 @@ def tesseract_status() -> str:
         info = ocr.probe_tesseract()
     except MissingDependencyError as exc:
         return f"NOT FOUND: {exc}"
-    return f"found, version {info.version} at {info.path}"
+    return f"found, version {info.version} at {info.path}; OCR through {ocr.backend_description()}"
 
 
 def diagnostics() -> dict[str, str]:

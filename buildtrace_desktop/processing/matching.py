@@ -64,7 +64,7 @@ def readings(infos: list[SheetInfo]) -> list[_Reading]:
     """Each sheet's readings, with those that most of the set shares (a contract number on every sheet,
     a logo for a title) passed over: a sheet number and a title belong to one sheet."""
     raw = [_candidates(info) for info in infos]
-    crowd = max(2, math.ceil(0.5 * len(infos)))
+    crowd = max(2, math.ceil(0.8 * len(infos)))  # "most": a contract number sits on every sheet
     seen = defaultdict(int)
     for cands in raw:  # prominent readings only: every sheet may refer to another ("SEE TSDE02")
         for key in {skeleton(text) for text, weight in cands if weight >= PROMINENT}:

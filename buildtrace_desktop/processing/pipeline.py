@@ -13,7 +13,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from buildtrace_desktop.processing import align, diff, documents, overlay, sheets, summary, textdiff, what
+from buildtrace_desktop.processing import (
+    align,
+    diff,
+    documents,
+    overlay,
+    review_units,
+    sheets,
+    summary,
+    textdiff,
+    what,
+)
 from buildtrace_desktop.processing.types import Alignment, CompareSettings, PageRef, PairResult, SheetInfo
 
 list_pages = documents.list_pages
@@ -50,10 +60,13 @@ def compare_pair(
             if new_page.is_scan:
                 new_img = diff.prepare_scan(new_img)
             alignment, old_aligned, changes, text_source = Alignment.identity(), new_img, [], "none"
+            clouds = []
         else:
-            alignment, old_aligned, new_img, changes, text_source = _align_and_diff(
+            alignment, old_aligned, new_img, changes, clouds, text_source = _align_and_diff(
                 old_page, new_page, new_img, dpi, settings)
-        result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source)
+        changes, clouds, groups = review_units.organise(changes, clouds, new_page.size)
+        result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source,
+                            clouds=clouds, groups=groups)
         if changes:  # the page's words are at hand now (the text diff read them)
             result.location_context = summary.location_context(
                 [(*w.box, w.text) for w in new_page.words()], new_page.size, [c.bbox for c in changes])
@@ -102,7 +115,8 @@ def _align_and_diff(old_page, new_page, new_img, dpi: float, settings: CompareSe
     text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
     for change in changes:
         change.what = what.describe(change)
-    return alignment, old_aligned, new_img, changes, text_source
+    clouds: list[dict] = []
+    return alignment, old_aligned, new_img, changes, clouds, text_source
 
 
 def _rendered_word_boxes(old_page, new_page, alignment, dpi: float) -> list[tuple[float, float, float, float]] | None:

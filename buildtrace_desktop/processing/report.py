@@ -254,18 +254,40 @@ def _sheet_page(doc: pymupdf.Document, sheet: dict, image_dir: Path) -> None:
         page.insert_textbox(pymupdf.Rect(list_x, y - 9, PAGE_W - MARGIN, y + 30), "Warning: " + w, fontsize=8,
                             color=(0.8, 0.2, 0))
         y += 34
-    for c in sheet.get("changes", []):
+    changes = {c["id"]: c for c in sheet.get("changes", [])}
+    groups = sheet.get("groups") or [{"label": "", "changes": list(changes)}]
+    outside = len(sheet.get("changes_outside_clouds") or [])
+    if sheet.get("clouds"):
+        summary = f"{len(sheet['clouds'])} revision cloud(s); {outside} change(s) outside any cloud"
+        page.insert_textbox(pymupdf.Rect(list_x, y - 9, PAGE_W - MARGIN, y + 20), summary, fontsize=8.5,
+                            fontname="hebo")
+        y += 16
+    for group in groups:
         if y > PAGE_H - MARGIN:
             break
-        text = ""
-        if c["text_removed"]:
-            text += " - " + " ".join(c["text_removed"])
-        if c["text_added"]:
-            text += " + " + " ".join(c["text_added"])
-        x0, y0 = c["bbox"][0] / 72, c["bbox"][1] / 72
-        line = f"{c['id']}. {c['kind']} at ({x0:.1f} in, {y0:.1f} in){text}"
-        page.insert_textbox(pymupdf.Rect(list_x, y - 9, PAGE_W - MARGIN, y + 20), line[:160], fontsize=8)
-        y += 22 if len(line) > 60 else 12
+        if group["label"] and len(group["changes"]) > 1 or group.get("cloud"):
+            page.insert_textbox(pymupdf.Rect(list_x, y - 9, PAGE_W - MARGIN, y + 20), group["label"][:90],
+                                fontsize=8, fontname="hebo")
+            y += 12
+        for change_id in group["changes"]:
+            if y > PAGE_H - MARGIN:
+                break
+            line = _change_line(changes[change_id])
+            page.insert_textbox(pymupdf.Rect(list_x + 6, y - 9, PAGE_W - MARGIN, y + 20), line[:160], fontsize=8)
+            y += 22 if len(line) > 60 else 12
+
+
+def _change_line(c: dict) -> str:
+    text = ""
+    if c["text_removed"]:
+        text += " - " + " ".join(c["text_removed"])
+    if c["text_added"]:
+        text += " + " + " ".join(c["text_added"])
+    x0, y0 = c["bbox"][0] / 72, c["bbox"][1] / 72
+    what = c.get("what") or c["kind"]
+    if c.get("tag"):
+        what += f" (tag {c['tag']})"
+    return f"{c['id']}. {what} at ({x0:.1f} in, {y0:.1f} in){text}"
 
 
 def insert_png(page: pymupdf.Page, rect: pymupdf.Rect, png: Path) -> None:

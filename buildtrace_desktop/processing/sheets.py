@@ -97,7 +97,7 @@ def text_layer_lines(opened: documents.OpenPage) -> list[TextLine]:
                 touching = all(b["bbox"][0] - a["bbox"][2] < 0.15 * size for a, b in zip(spans, spans[1:], strict=False))
                 tight = "".join(s["text"].strip() for s in spans)
                 if len(spans) <= 3 and touching and looks_like_sheet_number(tight):
-                    out.append(TextLine(tight, box, size))
+                    out.append(TextLine(tight, box, size, whole=True))
     return out
 
 

@@ -387,8 +387,40 @@ def summarize_sheet(key: str, sheet: Mapping[str, Any], words: Sequence[WordTupl
     items = [change_item(key, i, change, context) for i, change in enumerate(changes)]
     lines = [_sheet_heading(key, sheet)]
     lines += [f"Warning: {w}." for w in _sheet_warnings(sheet)]
+    lines += _cloud_lines(sheet)
     lines += [f"- {item['description']}" for item in items]
     return "\n".join(lines), items
+
+
+def _cloud_lines(sheet: Mapping[str, Any]) -> list[str]:
+    """The sheet's revision clouds with what changed inside them, and what changed outside every cloud
+    (what the designer did not flag)."""
+    clouds = sheet.get("clouds") or []
+    if not clouds:
+        return []
+    lines = []
+    for cloud in clouds:
+        name = f"Revision cloud {cloud['tag']}" if cloud.get("tag") else "Revision cloud"
+        status = " (removed)" if cloud.get("status") == "removed" else ""
+        inner = cloud.get("changes") or []
+        what = (f"{len(inner)} change{'s' * (len(inner) != 1)} inside ({_ids(inner)})" if inner
+                else "nothing changed inside")
+        lines.append(f"{name}{status}: {what}.")
+    outside = sheet.get("changes_outside_clouds") or []
+    if outside:
+        lines.append(f"Outside any cloud: {len(outside)} change{'s' * (len(outside) != 1)} ({_ids(outside)}).")
+    return lines
+
+
+def _ids(ids: Sequence[int]) -> str:
+    """"#1-3, #7": change ids in runs."""
+    runs: list[list[int]] = []
+    for i in sorted(ids):
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return ", ".join(f"#{r[0]}" if len(r) == 1 else f"#{r[0]}-{r[-1]}" for r in runs)
 
 
 def _set_headline(sheets: Sequence[Mapping[str, Any]], keys: Sequence[str], items: Sequence[dict]) -> str:

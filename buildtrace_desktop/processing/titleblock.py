@@ -46,6 +46,7 @@ class TextLine:
     text: str
     box: Box
     size: float  # font size or glyph height, points
+    whole: bool = False  # pieces of the text layer set edge to edge, joined: one word, not a part of one
 
 
 @dataclass
@@ -94,7 +95,9 @@ def number_candidates(lines: list[TextLine], width: float, height: float) -> lis
             where *= 2.0  # a route or project number ("SR 167") in the title block can be set larger
         elif any(label_names(label, t.box) for label in others):
             where *= 0.25
-        score = t.size * where - 0.01 * len(candidate)  # ties: the shorter reading, without stray marks
+        # Ties: the shorter reading, without OCR's stray marks; but a word the text layer sets in pieces
+        # ("SC20" "-TN01") is read whole.
+        score = t.size * where + (0.02 if t.whole else -0.01) * len(candidate)
         if score > 0 and (candidate not in best or score > best[candidate].weight):
             best[candidate] = NumberCandidate(candidate, score, t.box)
     ranked = sorted(best.values(), key=lambda c: -c.weight)[:MAX_CANDIDATES]

@@ -42,7 +42,13 @@ def align_pages(
                 best, best_score, method = text_matrix, score, "text"
     # A scan is never in the page's own frame, however well the frame seems to fit at coarse scale (a
     # sparse sheet scores 0.9 unmoved): its features always get their say.
-    if best_score < 0.9 or old_page.is_scan or new_page.is_scan:
+    scanned = old_page.is_scan or new_page.is_scan
+    # Two renders in one frame (a revised CAD sheet whose own changes lower the score) need no search;
+    # the phase correlation of the coarse images says so in milliseconds, where features and ECC take
+    # seconds on a sparse sheet.
+    in_frame = method == "identity" and not scanned and \
+        _is_identity(pixels_to_points(_phase_shift(coarse), dpi / coarse.factor), tol_pt=0.25)
+    if (best_score < 0.9 and not in_frame) or scanned:
         image_matrix = estimate_from_images(coarse, dpi)
         if image_matrix is not None:
             score = coarse.score(image_matrix, dpi)

@@ -1,13 +1,14 @@
-"""The change list beside the viewer: kind, location, changed text, review status and note.
+"""The change list beside the viewer: the sheet's review groups with their changes (what each is, its
+changed text, where, its review status and note), and the review editor.
 
-`ChangeTableModel` is a thin Qt adapter over the Qt-free `ChangeListModel`; `ChangeListPanel` adds the
-review editor, which saves through a callback (services.set_review) at once."""
+`ChangeTreeModel` (change_tree.py) is a thin Qt adapter over the Qt-free `ChangeListModel`; the panel
+adds the review editor, which saves through a callback (services.set_review) at once."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -15,96 +16,24 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QTableView,
+    QToolButton,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
+from buildtrace_desktop.ui.change_tree import ChangeTreeModel, GroupRowDelegate
 from buildtrace_desktop.viewer.changes import REVIEW_STATUSES, REVIEW_TITLES, ChangeItem, ChangeListModel
 
-COLUMNS = ("#", "Kind", "Text", "Location", "Review")
-KIND_COLOURS = {"added": "#1b7f3b", "removed": "#b3261e", "modified": "#8a5a00"}
-STATUS_COLOURS = {"accepted": "#e6f4ea", "rejected": "#fce8e6", "needs_rfi": "#fef7e0"}
-
-Index = QModelIndex | QPersistentModelIndex
 SaveReview = Callable[[int, str, str], None]  # change_id, status, note
-
-
-class ChangeTableModel(QAbstractTableModel):
-    def __init__(self, changes: ChangeListModel) -> None:
-        super().__init__()
-        self.changes = changes
-        events = changes.events
-        events.reset.connect(self._on_reset)
-        events.inserted.connect(self._on_inserted)
-        events.removed.connect(self._on_removed)
-        events.changed.connect(self._on_changed)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.changes)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        item = self.changes[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _cell_text(index.row(), item, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{item.kind} at {item.location}"
-            return f"{tip}\n{item.text}" + (f"\nNote: {item.note}" if item.note else "")
-        if role == Qt.ItemDataRole.ForegroundRole and column == 1:
-            return QBrush(QColor(KIND_COLOURS.get(item.kind, "#000")))
-        if role == Qt.ItemDataRole.BackgroundRole and item.status in STATUS_COLOURS:
-            return QBrush(QColor(STATUS_COLOURS[item.status]))
-        return None
-
-    def _on_reset(self) -> None:
-        self.beginResetModel()
-        self.endResetModel()
-
-    def _on_inserted(self, index: int, _item: ChangeItem) -> None:
-        self.beginInsertRows(QModelIndex(), index, index)
-        self.endInsertRows()
-
-    def _on_removed(self, index: int, _item: ChangeItem) -> None:
-        self.beginRemoveRows(QModelIndex(), index, index)
-        self.endRemoveRows()
-
-    def _on_changed(self, index: int, _item: ChangeItem) -> None:
-        self.dataChanged.emit(self.index(index, 0), self.index(index, len(COLUMNS) - 1))
-
-    def disconnect_model(self) -> None:
-        events = self.changes.events
-        events.reset.disconnect(self._on_reset)
-        events.inserted.disconnect(self._on_inserted)
-        events.removed.disconnect(self._on_removed)
-        events.changed.disconnect(self._on_changed)
-
-
-def _cell_text(row: int, item: ChangeItem, column: int) -> str:
-    if column == 0:
-        return str(row + 1)
-    if column == 1:
-        return item.kind
-    if column == 2:
-        return item.text
-    if column == 3:
-        return item.where
-    review = REVIEW_TITLES[item.status]
-    return f"{review}: {item.note}" if item.note else review
+EXPANDED_UP_TO = 25  # changes on a sheet; with more, the groups start collapsed (one line each)
+COLUMN_WIDTHS = ((0, 48), (1, 130), (3, 84), (4, 72))  # pixels, at first; the Text column takes the rest
+WHAT_WIDTH_MAX = 140  # pixels: What is sized to its longest entry up to this; the changed text needs room
 
 
 class ChangeListPanel(QWidget):
-    """The table plus a review editor for the current change. Emits `reviewSaved(change_id, status)`."""
+    """The tree of groups and changes plus a review editor for the current change.
+    Emits `reviewSaved(change_id, status)`."""
 
     reviewSaved = Signal(int, str)
     saveFailed = Signal(str)
@@ -114,25 +43,85 @@ class ChangeListPanel(QWidget):
         super().__init__(parent)
         self.changes = changes
         self.save_review = save_review
-        self.table_model = ChangeTableModel(changes)
+        self.tree_model = ChangeTreeModel(changes)
         self.title = QLabel("Changes")
         self.title.setStyleSheet("font-weight: bold;")
-        self.table = QTableView()
-        self.table.setModel(self.table_model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet("color: #444;")
+        self.tree = self._build_tree()
+        self._build_actions()
+        self._build_editor()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addLayout(self._summary_row())
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.detail)
+        layout.addLayout(self._editor_row())
+        self._shown: ChangeItem | None = None  # the change the review editor shows
+        changes.events.current.connect(self._on_current)
+        changes.events.current_group.connect(self._on_current_group)
+        changes.events.changed.connect(self._on_changed)
+        changes.events.reset.connect(self._on_reset)
+        self.tree_model.modelReset.connect(self._shape_tree)
+        self._on_current(-1)
+        self._enable_group_actions()
+
+    # --- layout ------------------------------------------------------------------------------------
+    def _build_tree(self) -> QTreeView:
+        tree = QTreeView()
+        tree.setModel(self.tree_model)
+        tree.setItemDelegateForColumn(0, GroupRowDelegate(tree))
+        tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        tree.setUniformRowHeights(True)
+        tree.setAllColumnsShowFocus(True)
+        tree.setIndentation(14)
+        tree.setWordWrap(False)
+        tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = tree.header()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 28), (1, 72), (3, 150), (4, 100)):
+        for column, width in COLUMN_WIDTHS:
             header.resizeSection(column, width)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.selectionModel().currentRowChanged.connect(self._row_chosen)
-        self.table.clicked.connect(lambda index: self._row_chosen(index, QModelIndex()))
+        tree.selectionModel().currentChanged.connect(self._row_chosen)
+        tree.clicked.connect(lambda index: self._row_chosen(index, QModelIndex()))
+        return tree
+
+    def _build_actions(self) -> None:
+        """Group navigation: Shift+N / Shift+P beside the viewer's N / P (the main window lists them in
+        its View menu, which keeps the keys working while another tab is shown)."""
+        self.actions_by_name: dict[str, QAction] = {}
+        for name, text, keys, slot in (
+            ("previous_group", "Previous group", "Shift+P", self.changes.previous_group),
+            ("next_group", "Next group", "Shift+N", self.changes.next_group),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setToolTip(f"{text} ({keys}): the first change of the {text.split()[0].lower()} group")
+            action.triggered.connect(lambda _=False, go=slot: go())
+            self.addAction(action)
+            self.actions_by_name[name] = action
+
+    def _summary_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.summary, 1)
+        for name, arrow in (("previous_group", Qt.ArrowType.UpArrow), ("next_group", Qt.ArrowType.DownArrow)):
+            button = QToolButton()
+            button.setDefaultAction(self.actions_by_name[name])
+            button.setArrowType(arrow)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setAutoRaise(True)
+            row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        return row
+
+    def _build_editor(self) -> None:
         self.status_combo = QComboBox()
         for status in REVIEW_STATUSES:
             self.status_combo.addItem(REVIEW_TITLES[status], status)
@@ -145,31 +134,85 @@ class ChangeListPanel(QWidget):
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setStyleSheet("color: #333; padding: 2px;")
+
+    def _editor_row(self) -> QHBoxLayout:
         editor = QHBoxLayout()
         editor.addWidget(QLabel("Review:"))
         editor.addWidget(self.status_combo)
         editor.addWidget(self.note_edit, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.detail)
-        layout.addLayout(editor)
-        self._shown: ChangeItem | None = None  # the change the review editor shows
-        changes.events.current.connect(self._on_current)
-        changes.events.changed.connect(lambda i, _item: self._on_current(i) if i == changes.current else None)
-        changes.events.reset.connect(self._on_reset)
-        self._on_current(-1)
+        return editor
 
+    def _shape_tree(self) -> None:
+        """After the tree is rebuilt: group rows span the width, groups open on a short list, and the
+        current change or group is selected again."""
+        units = self.changes.units
+        self.tree.setRootIsDecorated(any(not unit.single for unit in units))
+        for row, unit in enumerate(units):
+            self.tree.setFirstColumnSpanned(row, QModelIndex(), not unit.single)
+        self._fit_columns()
+        if len(self.changes) <= EXPANDED_UP_TO:
+            self.tree.expandAll()
+        else:
+            self.tree.collapseAll()
+        if self.changes.current >= 0:
+            self._select(self.tree_model.index_of_change(self.changes.current))
+        elif self.changes.current_group >= 0:
+            self._select(self.tree_model.index_of_group(self.changes.current_group))
+
+    def _fit_columns(self) -> None:
+        """# as wide as the longest number or range (behind the tree's indentation), What and Where as their
+        longest entries within bounds; the Text column stretches over the rest."""
+        model, metrics, header = self.tree_model, self.tree.fontMetrics(), self.tree.header()
+        bold = self.tree.font()
+        bold.setBold(True)
+        indent = self.tree.indentation()
+        numbers = [model.index(row, 0).data() for row in range(model.rowCount())]
+        depth = 2 if self.tree.rootIsDecorated() else 1
+        number_width = depth * indent + metrics.horizontalAdvance(str(len(self.changes)))
+        range_width = max((QFontMetrics(bold).horizontalAdvance(n) for n in numbers if "–" in n), default=0)
+        header.resizeSection(0, max(number_width, indent + range_width) + 14)
+        for column, least, most in ((1, 90, WHAT_WIDTH_MAX), (3, 60, 110)):
+            texts = [model.index_of_change(i, column).data() for i in range(len(self.changes))]
+            widest = max((metrics.horizontalAdvance(t) for t in texts), default=0)
+            header.resizeSection(column, min(most, max(least, widest + 14)))
+
+    # --- following the list ------------------------------------------------------------------------
     def _on_reset(self) -> None:
         count = len(self.changes)
         self._flush_note()
         self._on_current(self.changes.current)
-        self.title.setText(f"Changes ({count})" if count else "Changes: none on this sheet")
+        self.title.setText("Changes")
+        self.summary.setText(self.changes.summary_line() if count else "None on this sheet.")
+        self._enable_group_actions()
+
+    def _enable_group_actions(self) -> None:
+        several = len(self.changes.units) > 1
+        for action in self.actions_by_name.values():
+            action.setEnabled(several)
+
+    def _on_changed(self, index: int, _item: ChangeItem) -> None:
+        if index == self.changes.current:
+            self._on_current(index)
+        elif self.changes.current_group >= 0:
+            self._on_current_group(self.changes.current_group)  # its progress
 
     def _row_chosen(self, index: QModelIndex, _previous: QModelIndex) -> None:
-        if index.isValid() and index.row() != self.changes.current:
-            self.changes.current = index.row()
+        change, group = self.tree_model.change_at(index), self.tree_model.group_at(index)
+        if change >= 0 and change != self.changes.current:
+            self.changes.current = change
+        elif group >= 0 and group != self.changes.current_group:
+            self.changes.current_group = group
+
+    def _select(self, index: QModelIndex) -> None:
+        """Select a row (opening its group) and scroll to it, without choosing it again."""
+        if not index.isValid():
+            return
+        if index.parent().isValid():
+            self.tree.expand(index.parent())
+        if self.tree.currentIndex().siblingAtColumn(0) != index:
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            self.tree.selectionModel().setCurrentIndex(index, flags)
+        self.tree.scrollTo(index)
 
     def _flush_note(self) -> None:
         """Save a note typed but not yet confirmed before the editor shows another change, so moving on
@@ -197,22 +240,33 @@ class ChangeListPanel(QWidget):
         self.note_edit.setEnabled(has)
         if not has:
             self._shown = None
-            self.table.clearSelection()
             self.note_edit.clear()
-            self.detail.setText("Click a change (or press N / P) to zoom to it." if len(self.changes) else "")
+            if self.changes.current_group < 0:  # a group picked as a whole keeps its row selected
+                self.tree.clearSelection()
+                self.detail.setText("Click a change or a group (or press N / P, Shift+N / Shift+P) to zoom "
+                                    "to it." if len(self.changes) else "")
             return
         item = self.changes[index]
         self._shown = item
         text = f": {item.text}" if item.text else ""
         note = f" · note: {item.note}" if item.note else ""
-        self.detail.setText(f"<b>{index + 1}. {item.kind}</b> at {item.location}{text}"
+        self.detail.setText(f"<b>{index + 1}. {item.title}</b> at {item.location}{text}"
                             f" · <i>{REVIEW_TITLES[item.status]}</i>{note}")
-        if self.table.currentIndex().row() != index:
-            self.table.selectRow(index)
-        self.table.scrollTo(self.table_model.index(index, 0))
+        self._select(self.tree_model.index_of_change(index))
         self.status_combo.setCurrentIndex(self.status_combo.findData(item.status))
         if self.note_edit.text() != item.note:
             self.note_edit.setText(item.note)
+
+    def _on_current_group(self, group: int) -> None:
+        if group < 0:
+            return
+        unit = next((unit for unit in self.changes.units if unit.group == group), None)
+        if unit is None:
+            return
+        reviewed = self.changes.reviewed_count(unit.members)
+        self.detail.setText(f"<b>{self.changes.groups[group].label}</b> · {len(unit.members)} changes, "
+                            f"{reviewed} reviewed · press N to review them one by one")
+        self._select(self.tree_model.index_of_group(group))
 
     def set_status(self, status: str) -> None:
         """Set the current change's review status (as the combo box does) and save it."""

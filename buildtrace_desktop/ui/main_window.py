@@ -36,7 +36,7 @@ from buildtrace_desktop.ui.settings import UserSettings, save_settings
 from buildtrace_desktop.ui.sheet_list import SheetListPanel, SheetRow
 from buildtrace_desktop.ui.summary_panel import SummaryPanel
 from buildtrace_desktop.ui.viewer_widget import PairViewer
-from buildtrace_desktop.viewer.changes import ChangeItem, ChangeListModel
+from buildtrace_desktop.viewer.changes import ChangeItem, ChangeListModel, groups_from_json
 from buildtrace_desktop.viewer.state import ViewerState
 from buildtrace_desktop.viewer.tiles import PageSpec
 
@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self.sheet_list.pairChosen.connect(self.open_pair)
         self.viewer.statusMessage.connect(self.position_label.setText)
         self.change_panel.saveFailed.connect(lambda text: show_error(self, _Message(text)))
+        self.changes.events.current_group.connect(self._zoom_to_group)
         self.job_signals.progress.connect(self._job_progress)
         self.job_signals.finished.connect(self._job_finished)
         self.job_panel.cancelRequested.connect(self.cancel_job)
@@ -146,7 +147,7 @@ class MainWindow(QMainWindow):
             if on_bar:
                 toolbar.addAction(action)
         view_menu = self.menuBar().addMenu("&View")
-        for action in self.viewer.actions_by_name.values():
+        for action in (*self.viewer.actions_by_name.values(), *self.change_panel.actions_by_name.values()):
             view_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(self.job_dock.toggleViewAction())
@@ -277,21 +278,36 @@ class MainWindow(QMainWindow):
         comparison = projects.get_comparison(self.app, self.comparison_id)
         labels = {s.id: s.label for s in projects.list_sets(self.app, comparison.project_id)}
         shown = new or old
-        number = shown.effective_number or f"page {shown.set_index + 1}"
+        number = pair.number_of(shown) or f"page {shown.set_index + 1}"
         new_spec = PageSpec.of(str(projects.sheet_file_path(self.app, shown)), shown.page_index)
         old_spec = None
         if old is not None and new is not None:
             old_spec = PageSpec.of(str(projects.sheet_file_path(self.app, old)), old.page_index, pair.matrix_json)
         size = (shown.width_pt or 0.0, shown.height_pt or 0.0)
         items = [_change_item(row, number, size) for row in projects.list_changes(self.app, pair_id)]
-        old_title = f"Old · {labels.get(comparison.old_set_id, '')} · {old.effective_number or ''}" if old else \
+        # The groups first: the viewer only hands the list its changes, the panel needs both at once.
+        self.changes.reset(items, groups_from_json(pair.groups_json, items))
+        old_title = f"Old · {labels.get(comparison.old_set_id, '')} · {pair.number_of(old) or ''}" if old else \
             "Old · (sheet not in the old set)"
         new_title = f"New · {labels.get(comparison.new_set_id, '')} · {number}" if new else \
             f"Removed sheet {number} (only in the old set)"
-        self.viewer.open_pair(old_spec, new_spec, items, old_title, new_title)
-        self.change_panel.title.setText(f"Changes on {number} ({len(items)})")
-        if pair.warnings_json:
-            self.statusBar().showMessage("; ".join(pair.warnings_json), 15000)
+        self.viewer.open_pair(old_spec, new_spec, None, old_title, new_title)
+        self.change_panel.title.setText(f"Changes on {number}")
+        notes = [*(pair.match_notes_json or []), *(pair.warnings_json or [])]
+        if notes:
+            self.statusBar().showMessage("; ".join(str(n) for n in notes), 15000)
+
+    def _zoom_to_group(self, group: int) -> None:
+        """Show a group picked as a whole: all of it, with a margin (a change's zoom adds its own size on
+        every side, too much around a cloud)."""
+        if group < 0 or not self.viewer.has_pair:
+            return
+        x0, y0, x1, y1 = self.changes.groups[group].bbox
+        margin = max(72.0, 0.15 * max(x1 - x0, y1 - y0))
+        view = self.viewer.main_view
+        size = view.viewport().rect()
+        zoom = min(size.width() / (x1 - x0 + 2 * margin), size.height() / (y1 - y0 + 2 * margin), 3.0)
+        view.set_view(zoom, (x0 + x1) / 2, (y0 + y1) / 2)
 
     def _save_review(self, change_id: int, status: str, note: str) -> None:
         projects.set_review(self.app, change_id, status, note)
@@ -388,4 +404,5 @@ def _change_item(row, sheet: str, page_size: tuple[float, float]) -> ChangeItem:
         change_id=row.id, kind=row.kind, bbox=row.bbox, sheet=sheet, page_size=page_size,
         text_removed=tuple(row.text_removed or ()), text_added=tuple(row.text_added or ()),
         status=row.review_status or "open", note=row.note or "",
+        what=row.what or "", group=row.group_id, cloud=row.cloud, tag=row.tag,
     )

@@ -51,11 +51,11 @@ def test_import_two_sets_and_compare_through_the_dialogs(qtbot, empty_window) ->
 def test_clicking_a_change_moves_the_view_to_it_and_review_is_saved(qtbot, window) -> None:  # noqa: ANN001
     open_sample_comparison(window)
     qtbot.waitUntil(lambda: window.viewer.has_pair)
-    table = window.change_panel.table
-    assert table.model().rowCount() >= 2
+    tree, rows = window.change_panel.tree, window.change_panel.tree_model
+    assert len(window.changes) >= 2
     row = 1
-    rect = table.visualRect(table.model().index(row, 3))
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    rect = tree.visualRect(rows.index_of_change(row, 3))
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.changes.current == row
     x0, y0, x1, y1 = window.changes[row].bbox
     visible = window.viewer.main_view.visible_scene_rect()
@@ -69,7 +69,7 @@ def test_clicking_a_change_moves_the_view_to_it_and_review_is_saved(qtbot, windo
     with window.app.db.read() as s:
         stored = s.get(ChangeRow, change_id)
         assert (stored.review_status, stored.note) == ("needs_rfi", "check with structural")
-    assert "Needs RFI" in table.model().index(row, 4).data()
+    assert "Needs RFI" in rows.index_of_change(row, 4).data()
     # another sheet and back: the list shows what the database holds
     window.sheet_list.table.setCurrentCell(1, 0)
     window.sheet_list.table.setCurrentCell(0, 0)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QRunnable, QThreadPool
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from buildtrace_desktop.db.models import Comparison, Job, JobStage, utcnow
 from buildtrace_desktop.errors import BuildTraceError, ExitCode
@@ -51,6 +51,8 @@ class _ActiveJob:
     password: str | None = None
     state: str | None = None
     suspend: bool = False  # stopped by shutdown(): left pending for the next start, not cancelled
+    progress: dict[int, tuple[int, int]] = field(default_factory=dict)  # stage id: (finished, all) at its commit
+    settings_json: dict | None = None  # the job's settings, read once
 
 
 class _StageRunnable(QRunnable):
@@ -214,9 +216,9 @@ class JobRunner:
             active = self._active[job_id]
             if active.finished.is_set():
                 return
-            with self.app.db.read() as s:
-                stages = list(s.scalars(select(JobStage).where(JobStage.job_id == job_id)
-                                        .order_by(JobStage.position)))
+            with self.app.db.read() as s:  # light rows of the unfinished stages: this runs after each stage
+                stages = s.execute(select(JobStage.id, JobStage.name, JobStage.state).where(
+                    JobStage.job_id == job_id, JobStage.state != "done").order_by(JobStage.position)).all()
             stop = active.cancel.is_set() or plans.fatal_failure(stages) is not None
             ready = [] if stop else [st for st in plans.ready_stages(stages) if st.id not in active.in_flight]
             for stage in ready:
@@ -258,6 +260,7 @@ class JobRunner:
             with self.app.db.write() as s:
                 commit(s, ctx, work, output)
                 _mark(s, stage_id, "done")
+                active.progress[stage_id] = _record_progress(s, job_id)
         except BuildTraceError as exc:
             self._fail_stage(ctx, on_failure, int(exc.exit_code), str(exc))
         except BrokenProcessPool:
@@ -270,13 +273,14 @@ class JobRunner:
                              f"internal error in stage {ctx.stage.key}: {type(exc).__name__}: {exc}")
 
     def _context(self, job_id: int, stage_id: int, password: str | None) -> StageContext:
+        active = self._active[job_id]
         with self.app.db.read() as s:
             job = s.get(Job, job_id)
             stage = s.get(JobStage, stage_id)
-            if job.comparison_id is not None:
-                settings_json = s.get(Comparison, job.comparison_id).settings_json
-            else:
-                settings_json = job.params_json.get("settings", {})
+            if active.settings_json is None:
+                active.settings_json = s.get(Comparison, job.comparison_id).settings_json \
+                    if job.comparison_id is not None else job.params_json.get("settings", {})
+            settings_json = active.settings_json
         return StageContext(self.app, job, stage, plans.settings_from_json(settings_json, password),
                             self._engine_functions())
 
@@ -395,16 +399,29 @@ class JobRunner:
                 s.get(Comparison, job.comparison_id).status = "cancelled"
 
     def _report_progress(self, job_id: int, stage_id: int) -> None:
-        with self.app.db.write() as s:
-            stages = list(s.scalars(select(JobStage).where(JobStage.job_id == job_id)))
-            done = sum(1 for st in stages if st.state in ("done", "failed"))
-            total = len(stages)
-            job = s.get(Job, job_id)
-            job.progress = done / total if total else 1.0
-            stage = s.get(JobStage, stage_id)
-            message = stage.error or stage.state
+        """Tell the caller how far the job is. The stage's own commit recorded the figures when it
+        succeeded (one write transaction per stage, not two); a failed or skipped stage records them here."""
+        active = self._active[job_id]
+        with self.app.db.read() as s:
+            key, state, error = s.execute(select(JobStage.key, JobStage.state, JobStage.error)
+                                          .where(JobStage.id == stage_id)).one()
+        counted = active.progress.pop(stage_id, None)
+        if state != "done" or counted is None:
+            with self.app.db.write() as s:
+                counted = _record_progress(s, job_id)
+        done, total = counted
         if self.on_progress is not None:
-            self.on_progress(job_id, done, total, stage.key, message)
+            self.on_progress(job_id, done, total, key, error or state)
+
+
+def _record_progress(session: Any, job_id: int) -> tuple[int, int]:
+    """(finished, all) stages of a job, stored as the job's progress fraction."""
+    counts = dict(session.execute(select(JobStage.state, func.count()).where(JobStage.job_id == job_id)
+                                  .group_by(JobStage.state)).all())
+    done = counts.get("done", 0) + counts.get("failed", 0)
+    total = sum(counts.values())
+    session.get(Job, job_id).progress = done / total if total else 1.0
+    return done, total
 
 
 def _mark(session: Any, stage_id: int, state: str, code: int | None = None, error: str | None = None) -> None:

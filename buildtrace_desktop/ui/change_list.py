@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QFontMetrics, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -54,8 +54,8 @@ class ChangeListPanel(QWidget):
         self._build_editor()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
-        layout.addLayout(self._summary_row())
+        layout.addLayout(self._title_row())
+        layout.addWidget(self.summary)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.detail)
         layout.addLayout(self._editor_row())
@@ -67,6 +67,16 @@ class ChangeListPanel(QWidget):
         self.tree_model.modelReset.connect(self._shape_tree)
         self._on_current(-1)
         self._enable_group_actions()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop listening to the list (it may outlive this panel): only this panel's own listeners."""
+        events = self.changes.events
+        events.current.disconnect(self._on_current)
+        events.current_group.disconnect(self._on_current_group)
+        events.changed.disconnect(self._on_changed)
+        events.reset.disconnect(self._on_reset)
+        self.tree_model.disconnect_model()
+        super().closeEvent(event)
 
     # --- layout ------------------------------------------------------------------------------------
     def _build_tree(self) -> QTreeView:
@@ -108,17 +118,17 @@ class ChangeListPanel(QWidget):
             self.addAction(action)
             self.actions_by_name[name] = action
 
-    def _summary_row(self) -> QHBoxLayout:
+    def _title_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.summary, 1)
+        row.addWidget(self.title, 1)
         for name, arrow in (("previous_group", Qt.ArrowType.UpArrow), ("next_group", Qt.ArrowType.DownArrow)):
             button = QToolButton()
             button.setDefaultAction(self.actions_by_name[name])
             button.setArrowType(arrow)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setAutoRaise(True)
-            row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+            row.addWidget(button)
         return row
 
     def _build_editor(self) -> None:

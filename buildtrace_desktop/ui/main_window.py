@@ -311,7 +311,8 @@ class MainWindow(QMainWindow):
 
     def _save_review(self, change_id: int, status: str, note: str) -> None:
         projects.set_review(self.app, change_id, status, note)
-        self.statusBar().showMessage(f"Saved: change {change_id} is {status}", 4000)
+        shown = self.changes.index_of(change_id) + 1  # the number the list and the boxes show
+        self.statusBar().showMessage(f"Saved: change {shown or change_id} is {status}", 4000)
 
     # --- export, settings, about -------------------------------------------------------------------
     @guarded

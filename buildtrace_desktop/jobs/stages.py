@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from buildtrace_desktop.db.models import (
     ChangeRow,
@@ -93,7 +93,13 @@ def page_ref(session: Session, app: Any, sheet: Sheet) -> PageRef:
     return PageRef(str(app.store.path_for(sheet.file_sha, suffix)), sheet.page_index, sheet.set_index, sheet.kind)
 
 
-def sheet_info(sheet: Sheet) -> SheetInfo:
+# Columns a report or a warning never needs; their JSON (a thumbnail is 3,000 numbers) cost more to
+# decode than the rest of a sheet row. Queries that build reports load rows without them.
+HEAVY_SHEET_COLUMNS = (defer(Sheet.thumbnail_json), defer(Sheet.ocr_words_json))
+
+
+def sheet_info(sheet: Sheet, light: bool = False) -> SheetInfo:
+    """`light`: without the thumbnail and OCR words (the row was loaded without them)."""
     """The engine's view of a sheet row, with the user's corrections taking precedence."""
     number_source = "user" if sheet.user_number else sheet.number_source
     return SheetInfo(
@@ -103,9 +109,9 @@ def sheet_info(sheet: Sheet) -> SheetInfo:
         number_source=number_source,
         page_size=(sheet.width_pt or 0.0, sheet.height_pt or 0.0),
         has_text_layer=bool(sheet.has_text_layer),
-        thumbnail=sheet.thumbnail_json,
+        thumbnail=None if light else sheet.thumbnail_json,
         number_candidates=list(sheet.number_candidates_json or []),
-        ocr_words=list(sheet.ocr_words_json or []),
+        ocr_words=[] if light else list(sheet.ocr_words_json or []),
     )
 
 
@@ -200,9 +206,10 @@ def _original_name(session: Session, sheet: Sheet) -> str:
 # ---------------------------------------------------------------- match stage
 
 
-def _sets_sheets(session: Session, comparison: Comparison) -> tuple[list[Sheet], list[Sheet]]:
+def _sets_sheets(session: Session, comparison: Comparison, light: bool = False) -> tuple[list[Sheet], list[Sheet]]:
     def of(set_id: int) -> list[Sheet]:
-        return list(session.scalars(select(Sheet).where(Sheet.set_id == set_id).order_by(Sheet.set_index)))
+        query = select(Sheet).where(Sheet.set_id == set_id).order_by(Sheet.set_index)
+        return list(session.scalars(query.options(*HEAVY_SHEET_COLUMNS) if light else query))
 
     return of(comparison.old_set_id), of(comparison.new_set_id)
 
@@ -393,17 +400,19 @@ def sheet_label(sheet: Sheet | None) -> str:
 
 
 def comparison_warnings(session: Session, comparison: Comparison) -> list[str]:
-    """Everything a reviewer must look at: failed or low-confidence pairs, sheets without a number."""
+    """Everything a reviewer must look at: failed or low-confidence pairs, pairings to check, sheets
+    without a number."""
     warnings: list[str] = []
+    old, new = _sets_sheets(session, comparison, light=True)
+    by_id = {sheet.id: sheet for sheet in old + new}
     pairs = session.scalars(select(SheetPair).where(SheetPair.comparison_id == comparison.id)
-                            .order_by(SheetPair.ordinal)).all()
+                            .options(defer(SheetPair.location_context_json)).order_by(SheetPair.ordinal)).all()
     numbered = set()
     for pair in pairs:
-        sheet = session.get(Sheet, pair.new_sheet_id or pair.old_sheet_id)
+        sheet = by_id[pair.new_sheet_id or pair.old_sheet_id]
         label = pair.number_of(sheet) or sheet_label(sheet)
         warnings.extend(f"{label}: {w}" for w in [*(pair.match_notes_json or []), *(pair.warnings_json or [])])
-        numbered.update(s.id for s in (sheet, session.get(Sheet, pair.old_sheet_id) if pair.old_sheet_id else None) if s and pair.number_of(s))
-    old, new = _sets_sheets(session, comparison)
+        numbered.update(i for i in (pair.old_sheet_id, pair.new_sheet_id) if i and pair.number_of(by_id[i]))
     for side, sheets in (("old", old), ("new", new)):
         for sheet in sheets:
             if sheet.id not in numbered and not sheet.effective_number:

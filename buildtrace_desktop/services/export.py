@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from buildtrace_desktop.db.models import ChangeRow, Comparison, SetFile, Sheet, SheetPair
 from buildtrace_desktop.errors import BadInputError
-from buildtrace_desktop.jobs.stages import pair_result_from_rows, sheet_info
+from buildtrace_desktop.jobs.stages import HEAVY_SHEET_COLUMNS, pair_result_from_rows, sheet_info
 from buildtrace_desktop.processing.types import PairResult, SheetInfo, SheetMatch
 from buildtrace_desktop.services.app import AppContext
 from buildtrace_desktop.storage import atomic_copy
@@ -114,13 +114,13 @@ def _copy_images(result: PairResult, folder: Path, stem: str) -> None:
 
 
 def _sheets(session: Session, set_id: int) -> list[Sheet]:
-    return list(session.scalars(select(Sheet).where(Sheet.set_id == set_id).order_by(Sheet.set_index)))
+    """A set's sheets without their thumbnails and OCR words, which no report needs."""
+    return list(session.scalars(select(Sheet).where(Sheet.set_id == set_id).order_by(Sheet.set_index)
+                                .options(*HEAVY_SHEET_COLUMNS)))
 
 
 def _info(sheet: Sheet) -> SheetInfo:
-    info = sheet_info(sheet)
-    info.thumbnail = None  # not needed in a report; keeps report building light
-    return info
+    return sheet_info(sheet, light=True)
 
 
 def _set_descriptor(session: Session, app: AppContext, set_id: int, pages: int) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from buildtrace_desktop.processing import wordcheck
 from buildtrace_desktop.processing.imaging import any_pool
+from buildtrace_desktop.processing.regions import Region
 from buildtrace_desktop.processing.shapes import same_figure
 from buildtrace_desktop.processing.types import Change
 
@@ -66,13 +68,6 @@ def prepare_scan(img: np.ndarray) -> np.ndarray:
     return stretch_contrast(img)
 
 
-@dataclass
-class Region:
-    box_px: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in pixels of the new image
-    added_px: int
-    removed_px: int
-
-
 def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = False, new_scan: bool = False,
                 valid: np.ndarray | None = None, resampled: bool = False,
                 word_boxes_px: list[tuple[float, float, float, float]] | None = None) -> list[Region]:
@@ -112,8 +107,9 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
     if old_scan or new_scan:
         p = replace(p, min_blob_px=small_blob)
     regions = group_regions(added, removed, dpi, p)
-    if (old_scan or new_scan) and word_boxes_px:
-        words = changed_words(sharp_old, sharp_new, word_boxes_px, dpi)
+    if word_boxes_px:
+        check = wordcheck.changed_words if old_scan or new_scan else wordcheck.retyped_words
+        words = check(sharp_old, sharp_new, word_boxes_px, dpi)
         if valid is not None:
             words = [r for r in words if valid[(r.box_px[1] + r.box_px[3]) // 2, (r.box_px[0] + r.box_px[2]) // 2]]
         regions = merge_nearby(regions + words, p.group_pt * dpi / 72.0, LARGE_REGION * new.size)
@@ -210,56 +206,6 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.nda
             added[y0:y1, x0:x1] |= a[sl]
             removed[y0:y1, x0:x1] |= rm[sl]
     return added, removed
-
-
-WORD_SEARCH_PT = 1.5  # how far a word may sit from where the page-wide alignment puts it (residual warp)
-WORD_DARK, WORD_LOOSE = 110, 200  # a word's dark strokes must be explained by any ink on the other side
-
-
-def changed_words(old: np.ndarray, new: np.ndarray, word_boxes_px, dpi: float) -> list[Region]:
-    """Regions for the words whose ink changed, each word registered on its own.
-
-    A scan needs a wide tolerance for its residual warp, wide enough to hide a digit changed inside a
-    word: in "140" -> "141" both sides of the 0 lie within it of the 1. Registered word by word (a search
-    of a few pixels), a word needs a tolerance of one pixel. A changed stroke leaves a blob of a few dozen
-    pixels; an unchanged word on the corpus scans leaves at most 3 (measured at 150 dpi)."""
-    px_per_pt = dpi / 72.0
-    search = max(1, round(WORD_SEARCH_PT * px_per_pt))
-    margin = 3  # the masks see their neighbours' ink, so a line cut by the word's box is no change
-    min_stroke_px = max(4, round(2 * px_per_pt ** 2))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
-    h, w = new.shape
-    reach = search + margin
-    regions = []
-    for box in word_boxes_px:
-        x0, y0 = int(np.floor(box[0])), int(np.floor(box[1]))
-        x1, y1 = int(np.ceil(box[2])), int(np.ceil(box[3]))
-        if x0 < reach or y0 < reach or x1 + reach > w or y1 + reach > h or x1 - x0 < 3 or y1 - y0 < 3:
-            continue
-        old_word = old[y0:y1, x0:x1]
-        if old_word.min() >= WORD_DARK and new[y0:y1, x0:x1].min() >= WORD_DARK:
-            continue  # no dark ink on either side: nothing a reader would see change
-        around = new[y0 - search:y1 + search, x0 - search:x1 + search]
-        if old_word.std() < 1 or around.std() < 1:
-            dx = dy = 0  # flat on one side: nothing to register by
-        else:
-            _, _, _, (bx, by) = cv2.minMaxLoc(cv2.matchTemplate(around, old_word, cv2.TM_CCOEFF_NORMED))
-            dx, dy = bx - search, by - search
-        o = old[y0 - margin:y1 + margin, x0 - margin:x1 + margin]
-        n = new[y0 + dy - margin:y1 + dy + margin, x0 + dx - margin:x1 + dx + margin]
-        inner = (slice(margin, -margin), slice(margin, -margin))
-        removed = (_ink(o, WORD_DARK) & (1 - cv2.dilate(_ink(n, WORD_LOOSE), kernel)))[inner]
-        added = (_ink(n, WORD_DARK) & (1 - cv2.dilate(_ink(o, WORD_LOOSE), kernel)))[inner]
-        if max(_largest_blob(removed), _largest_blob(added)) >= min_stroke_px:
-            regions.append(Region((x0, y0, x1, y1), int(cv2.countNonZero(added)), int(cv2.countNonZero(removed))))
-    return regions
-
-
-def _largest_blob(mask: np.ndarray) -> int:
-    if not cv2.countNonZero(mask):
-        return 0
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return int(stats[1:, cv2.CC_STAT_AREA].max())
 
 
 def _drop_specks(mask: np.ndarray, min_px: int) -> np.ndarray:

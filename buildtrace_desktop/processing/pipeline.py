@@ -23,6 +23,7 @@ from buildtrace_desktop.processing import (
     summary,
     textdiff,
     what,
+    wordcheck,
 )
 from buildtrace_desktop.processing.types import Alignment, CompareSettings, PageRef, PairResult, SheetInfo
 
@@ -108,7 +109,8 @@ def _align_and_diff(old_page, new_page, new_img, dpi: float, settings: CompareSe
     resampled = alignment.method != "identity"
     params = diff.params_for(dpi, scanned, resampled)
     valid = align.valid_mask(old_page.size, alignment.matrix, dpi, new_img.shape, params.tolerance_px + 2)
-    words_px = _rendered_word_boxes(old_page, new_page, alignment, dpi) if scanned else None
+    words_px = _rendered_word_boxes(old_page, new_page, alignment, dpi) if scanned else \
+        _retyped_word_boxes(old_page, new_page, alignment, dpi)
     regions = diff.diff_images(old_aligned, new_img, dpi, old_page.is_scan, new_page.is_scan, valid, resampled,
                                words_px)
     changes = diff.regions_to_changes(regions, dpi)
@@ -129,6 +131,16 @@ def _rendered_word_boxes(old_page, new_page, alignment, dpi: float) -> list[tupl
         return None
     k = dpi / 72.0
     return [(w.box[0] * k, w.box[1] * k, w.box[2] * k, w.box[3] * k) for w in words]
+
+
+def _retyped_word_boxes(old_page, new_page, alignment, dpi: float) -> list[tuple[float, float, float, float]] | None:
+    """Boxes in new-image pixels of the words one text layer has and the other has not at that place."""
+    if not (old_page.has_text and new_page.has_text):
+        return None
+    old_words, new_words = wordcheck.unmatched_words(textdiff.mapped_words(old_page.words(), alignment.matrix),
+                                                     new_page.words())
+    k = dpi / 72.0
+    return [(w.box[0] * k, w.box[1] * k, w.box[2] * k, w.box[3] * k) for w in old_words + new_words]
 
 
 def compare_sets(

@@ -32,7 +32,8 @@ SCAN_DARK_LOOSE = 180
 # comes out of it gray. Blurring the render by as much before the ink levels apply keeps every thin line
 # of a scanned sheet from reading as lighter, i.e. removed, ink.
 SCANNER_BLUR_PT = 0.35
-DARK_LOOSE = 160  # medium ink: explains dark ink on the other side, a light hatch does not
+DARK_LOOSE = 160
+RENDER_LIGHT_LEVEL = (200, SCAN_LOOSE)  # a render's light ink against a scan  # medium ink: explains dark ink on the other side, a light hatch does not
 
 
 @dataclass
@@ -89,6 +90,13 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
         else:
             new = cv2.GaussianBlur(new, (0, 0), sigma)
         added, removed = changed_ink(sharp_old, sharp_new, replace(p, levels=p.levels[:1]))
+        # The render has no noise: its light line work (a gray hatch, a fine frame) is ink as on a
+        # vector pair, and must be explained by the scan's; the scan's own ink stays at the scan level.
+        light = changed_ink(sharp_old, sharp_new, replace(p, levels=(RENDER_LIGHT_LEVEL,)))
+        if new_scan:
+            removed |= light[1]
+        else:
+            added |= light[0]
         dark_added, dark_removed = changed_ink(old, new, replace(p, levels=p.levels[1:]))
         added |= dark_added
         removed |= dark_removed

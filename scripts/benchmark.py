@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/benchmark.py [--dpi 150] [--jobs 2] [--corpus ../shared/corpus] [--out DIR]
                                           [--repeat 3] [--skip-per-sheet] [--skip-cases]
+                                          [--fixed-cost] [--copies 23]
 
 1. Builds a large set: every sheet of the Lily Hall set and of corpus/bases/ joined in one PDF, and a
    revised copy with edits of our own (notes added, line work added, areas blanked out).
@@ -10,9 +11,14 @@
 3. The engine in one process, pair by pair: wall time, CPU time and peak RSS after each pair (RSS must
    not grow with the number of sheets).
 4. `buildtrace compare --jobs N` as a user runs it (job layer, database, worker processes, report):
-   wall time, CPU time and peak RSS of the whole process tree, and its ratio to the floor; the floor and
+   wall time, CPU time and peak memory, and its ratio to the floor; the floor and
    the command alternate `--repeat` times, and the median ratio is printed.
-5. The same command on every corpus edits case.
+5. `--fixed-cost`: 100 one-line letter-size sheets against 100, and 2 against 2 (the cost of a run
+   that is not the drawings'); `--copies N`: the large set copied N times, each copy marked with its
+   number (sheet numbers repeat N times), and its cost per sheet against the large set's.
+6. The same command on every corpus edits case.
+
+Peak memory is that of all the run's processes together (the main process and its workers).
 """
 from __future__ import annotations
 
@@ -80,19 +86,67 @@ def engine_per_sheet(old: Path, new: Path, dpi: float, out: Path) -> None:
 
 
 def run_cli(old: Path, new: Path, out: Path, dpi: float, jobs: int, home: Path) -> tuple[float, float, float, int]:
+    """Wall and CPU seconds, the peak of all the run's processes' resident memory together (MB, sampled
+    every 50 ms), and the exit code of one `buildtrace compare`."""
+    import psutil
+
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     env = dict(os.environ, BUILDTRACE_HOME=str(home))
-    proc = subprocess.run([sys.executable, "-m", "buildtrace_desktop", "compare", str(old), str(new), "--out", str(out),
-                           "--dpi", str(dpi), "--jobs", str(jobs), "--summary", "offline"],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "buildtrace_desktop", "compare", str(old), str(new), "--out",
+                             str(out), "--dpi", str(dpi), "--jobs", str(jobs), "--summary", "offline"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    peak = 0.0
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree) / 2**20)
+        except psutil.Error:
+            pass  # a worker came or went between listing and reading
+        time.sleep(0.05)
+    stderr = proc.stderr.read()
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    peak = after.ru_maxrss / 1024  # the largest single process of the tree
     if proc.returncode not in (0, 1):
-        print(proc.stderr)
+        print(stderr)
     return wall, cpu, peak, proc.returncode
+
+
+def build_one_line_sets(folder: Path, count: int) -> tuple[Path, Path]:
+    """`count` letter-size sheets with one line of text each, and a revision with every other line
+    retyped: the fixed cost of a run, per sheet."""
+    paths = []
+    for side in ("old", "new"):
+        doc = pymupdf.open()
+        for i in range(count):
+            page = doc.new_page(width=612, height=792)
+            word = "REVISED" if side == "new" and i % 2 == 0 else "ISSUED"
+            page.insert_text((72, 72), f"SHEET A-{i + 1:03d} {word} NOTE", fontsize=11)
+            page.insert_text((500, 760), f"A-{i + 1:03d}", fontsize=14)
+        paths.append(folder / f"one_line_{side}_{count}.pdf")
+        doc.save(paths[-1])
+        doc.close()
+    return paths[0], paths[1]
+
+
+def build_copies(old: Path, new: Path, folder: Path, copies: int) -> tuple[Path, Path]:
+    """The large set `copies` times over, each copy's pages marked with its copy number (so every sheet
+    number repeats `copies` times): how the cost per sheet grows with the set."""
+    out = []
+    for path in (old, new):
+        doc = pymupdf.open()
+        with pymupdf.open(path) as src:
+            for copy in range(copies):
+                start = doc.page_count
+                doc.insert_pdf(src)
+                for page in doc.pages(start, doc.page_count):
+                    page.insert_text((36, 36), f"COPY {copy + 1}", fontsize=12)
+        out.append(folder / f"copies_{copies}_{path.name}")
+        doc.save(out[-1], garbage=3, deflate=True)
+        doc.close()
+    return out[0], out[1]
 
 
 def main() -> int:
@@ -104,6 +158,8 @@ def main() -> int:
     ap.add_argument("--skip-per-sheet", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="floor and compare runs on the large set, in turn")
     ap.add_argument("--skip-cases", action="store_true", help="only the large set")
+    ap.add_argument("--fixed-cost", action="store_true", help="also 100 one-line sheets against 2")
+    ap.add_argument("--copies", type=int, default=0, help="also the large set copied N times (23: 506 sheets)")
     a = ap.parse_args()
     work = a.out or Path(tempfile.mkdtemp(prefix="buildtrace-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -124,9 +180,28 @@ def main() -> int:
         walls.append(wall)
         floors.append(floor)
         print(f"run {run}: floor {floor:.2f} s; buildtrace compare --jobs {a.jobs}: exit {code}, wall {wall:.2f} s, "
-              f"cpu {cpu:.2f} s, peak RSS {peak:.0f} MB, {wall / sheets:.2f} s per sheet; ratio to floor {wall / floor:.2f}")
+              f"cpu {cpu:.2f} s, peak RSS (all processes) {peak:.0f} MB, {wall / sheets:.2f} s per sheet; "
+              f"ratio to floor {wall / floor:.2f}")
     print(f"ratio to floor over {a.repeat} runs: median {statistics.median(ratios):.2f}, "
           f"range {min(ratios):.2f}-{max(ratios):.2f}; best compare / best floor {min(walls) / min(floors):.2f}")
+
+    if a.fixed_cost:
+        print("\nfixed cost: one-line letter sheets, N against N")
+        times = {}
+        for count in (2, 100):
+            o, n = build_one_line_sets(work, count)
+            wall, cpu, peak, code = run_cli(o, n, work / f"one_line_{count}", a.dpi, a.jobs, work / f"home_one_{count}")
+            times[count] = wall
+            print(f"{count:>4} sheets: exit {code}, wall {wall:.2f} s, cpu {cpu:.2f} s, peak RSS (all processes) {peak:.0f} MB")
+        print(f"100 against 2: {times[100] / times[2]:.2f} times the wall time")
+    if a.copies:
+        o, n = build_copies(old, new, work, a.copies)
+        count = pymupdf.open(o).page_count
+        wall, cpu, peak, code = run_cli(o, n, work / "copies_report", a.dpi, a.jobs, work / "home_copies")
+        per_sheet = wall / count
+        print(f"\n{a.copies} copies ({count} sheets): exit {code}, wall {wall:.1f} s, cpu {cpu:.1f} s, "
+              f"peak RSS (all processes) {peak:.0f} MB; {per_sheet:.3f} s per sheet, "
+              f"{per_sheet / (min(walls) / sheets):.2f} times the large set's cost per sheet")
 
     print(f"\n{'case':<24} {'sheets':>6} {'floor s':>8} {'wall s':>7} {'cpu s':>7} {'peak MB':>8} {'ratio':>6}")
     for case in [] if a.skip_cases else sorted((a.corpus / "edits").glob("*/truth.json")):

@@ -186,7 +186,7 @@ def _labelled_title(lines: list[TextLine], width: float, height: float) -> str |
     """The lines under a title label, in the title block, down to the next label or a gap."""
     for label in (t for t in lines if TITLE_LABEL_RE.match(t.text.strip()) and t.box[0] > 0.5 * width):
         h = label.box[3] - label.box[1]
-        below = [t for t in lines if 0 <= t.box[1] - label.box[3] + 0.3 * h <= 6 * h
+        below = [t for t in lines if 0 <= t.box[1] - label.box[3] + 0.3 * h <= 12 * h
                  and abs(t.box[0] - label.box[0]) < 3 * h and _continues_title(t.text)
                  and t.size >= 0.9 * label.size and not looks_like_sheet_number(t.text)]
         wordy = [t for t in below if is_title_text(t.text)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from buildtrace_desktop.processing import wordcheck
+from buildtrace_desktop.processing import clouds, wordcheck
 from buildtrace_desktop.processing.imaging import any_pool
 from buildtrace_desktop.processing.regions import Region
 from buildtrace_desktop.processing.shapes import same_figure
@@ -114,6 +114,7 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
         removed = _drop_specks(removed, p.min_blob_px)
     if old_scan or new_scan:
         p = replace(p, min_blob_px=small_blob)
+    cloud_regions = take_out_clouds(added, removed, dpi)
     regions = group_regions(added, removed, dpi, p)
     if word_boxes_px:
         check = wordcheck.changed_words if old_scan or new_scan else wordcheck.retyped_words
@@ -123,7 +124,22 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
         regions = merge_nearby(regions + words, p.group_pt * dpi / 72.0, LARGE_REGION * new.size)
     if old_scan or new_scan:  # a scan redraws every stroke thicker or thinner: that is no revision
         regions = [r for r in regions if not _reweighted(old, new, r.box_px, p)]
-    return regions
+    return cloud_regions + regions
+
+
+def take_out_clouds(added: np.ndarray, removed: np.ndarray, dpi: float) -> list[Region]:
+    """Regions of the revision clouds drawn (in `added`) or erased (in `removed`), their outline and tag
+    taken out of the masks, in place: what a cloud encloses is reported as changes of their own."""
+    out = []
+    for status, mask in (("added", added), ("removed", removed)):
+        for shape in clouds.find_clouds(mask, dpi):
+            x0, y0, x1, y1 = shape.box_px
+            own = shape.mask.astype(bool)
+            mask[y0:y1, x0:x1][own] = 0
+            count = int(own.sum())
+            out.append(Region(shape.box_px, count if status == "added" else 0, count if status == "removed" else 0,
+                              cloud=status, outline_px=shape.outline_px, tag_px=shape.tag_px))
+    return out
 
 
 def _reweighted(old: np.ndarray, new: np.ndarray, box: tuple[int, int, int, int], p: DiffParams) -> bool:
@@ -319,6 +335,7 @@ def regions_to_changes(regions: list[Region], dpi: float) -> list[Change]:
             area=(r.added_px + r.removed_px) * k * k,
             added_px=r.added_px,
             removed_px=r.removed_px,
+            what=f"revision cloud {r.cloud}" if r.cloud else "",
         )
         for r in regions
     ]

@@ -117,8 +117,30 @@ def _align_and_diff(old_page, new_page, new_img, dpi: float, settings: CompareSe
     text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
     for change in changes:
         change.what = what.describe(change)
-    clouds: list[dict] = []
+    clouds = _cloud_entries(regions, changes, old_page, new_page, alignment, dpi, settings)
     return alignment, old_aligned, new_img, changes, clouds, text_source
+
+
+def _cloud_entries(regions, changes, old_page, new_page, alignment, dpi: float, settings: CompareSettings) -> list[dict]:
+    """The revision clouds among the regions, each with its own change's id, its outline (new-page
+    points) and its tag's text: from the text layer of the page that has the cloud, or OCR."""
+    k = 72.0 / dpi
+    by_box = {tuple(round(v, 3) for v in c.bbox): i for i, c in enumerate(changes, start=1)}
+    out = []
+    for region in (r for r in regions if r.cloud):
+        box = tuple(round(v * k, 3) for v in region.box_px)
+        change_id = by_box.get(box)
+        if change_id is None:
+            continue
+        tag = None
+        if region.tag_px is not None:
+            tag_box = tuple(v * k for v in region.tag_px)
+            page = new_page if region.cloud == "added" else old_page
+            tag = textdiff.tag_text(page, tag_box, alignment if page is old_page else None, settings)
+        changes[change_id - 1].tag = tag
+        out.append({"id": len(out) + 1, "bbox": [round(v, 2) for v in box], "tag": tag, "status": region.cloud,
+                    "change": change_id, "outline": tuple(v * k for v in region.outline_px)})
+    return out
 
 
 def _rendered_word_boxes(old_page, new_page, alignment, dpi: float) -> list[tuple[float, float, float, float]] | None:

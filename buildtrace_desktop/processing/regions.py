@@ -11,3 +11,5 @@ class Region:
     added_px: int
     removed_px: int
     cloud: str | None = None  # "added" / "removed": the region is a revision cloud with its tag
+    outline_px: tuple[int, int, int, int] | None = None  # a cloud's scalloped outline alone
+    tag_px: tuple[int, int, int, int] | None = None  # a cloud's tag (delta, hexagon, circle), if found

@@ -180,7 +180,34 @@ def _ocr_box(page: OpenPage, box: Box, pad: float) -> list[Word]:
     gray = page.render_gray(OCR_DPI, clip)
     k = 72.0 / OCR_DPI
     words = []
-    for w, _conf in ocr.ocr_words(gray, psm=11, min_conf=40):
-        words.append(Word((clip[0] + w.box[0] * k, clip[1] + w.box[1] * k, clip[0] + w.box[2] * k, clip[1] + w.box[3] * k),
-                          w.text))
+    for w, conf in ocr.ocr_words(gray, psm=11, min_conf=40):
+        if _looks_like_a_word(w.text, conf):
+            words.append(Word((clip[0] + w.box[0] * k, clip[1] + w.box[1] * k, clip[0] + w.box[2] * k,
+                               clip[1] + w.box[3] * k), w.text))
     return words
+
+
+def _looks_like_a_word(text: str, conf: float) -> bool:
+    """Tesseract reads line work as short words ("ay", "oh", "UL"): a reading of one or two characters
+    counts only when read surely, and any reading must be mostly letters and digits."""
+    alnum = sum(c.isalnum() for c in text)
+    return alnum >= 0.6 * len(text) and (len(text) >= 3 or conf >= 75)
+
+
+def tag_text(page: OpenPage, box: Box, alignment: Alignment | None, settings: CompareSettings) -> str | None:
+    """The text inside a revision cloud's tag (a delta's "3", a hexagon's "B"), `box` in new-page points;
+    `alignment` when `page` is the old page. From the text layer, else Tesseract on the box alone."""
+    if page.has_text:
+        words = page.words() if alignment is None else mapped_words(page.words(), alignment.matrix)
+        inside = [w.text for w in _words_in(words, _grow(box, 1.0))]
+    elif settings.ocr:
+        if alignment is not None:
+            box = _map_box(box, align.invert(alignment.matrix))
+        try:
+            inside = [w.text for w in _ocr_box(page, box, pad=1.0)]
+        except ExternalToolError:
+            inside = []
+    else:
+        inside = []
+    text = " ".join(inside).strip(" .|")
+    return text[:20] or None

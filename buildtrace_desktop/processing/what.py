@@ -40,9 +40,11 @@ def what_of(kind: str, text_removed: Sequence[str], text_added: Sequence[str], c
             return "dimension added"
         return "note added" if kind != "removed" else "text added"
     if text_removed:
-        if is_dimension(text_removed):
-            return "dimension removed"
-        return "text removed"
+        # New ink where the words were: they were replaced, though the new words did not read (a scan)
+        replaced = kind == "modified"
+        if is_dimension(text_removed) or _values(text_removed):
+            return "dimension changed" if replaced else "dimension removed"
+        return "text changed" if replaced else "text removed"
     return {"added": "line work added", "removed": "line work removed"}.get(kind, "line work changed")
 
 

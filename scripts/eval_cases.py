@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,6 +124,7 @@ def main() -> int:
         cases += sorted(p.parent for p in (CORPUS / "edits").glob("*/truth.json"))
     print(f"{len(cases)} cases in {out}")
     if not a.skip_run:
+        shutil.rmtree(out / "home", ignore_errors=True)  # no results cached by an earlier engine
         for case in cases:
             seconds, code = compare(case, reports, out / "home", a.jobs)
             print(f"  {case.name:<28} {seconds:6.1f} s  exit {code}", flush=True)

@@ -124,7 +124,15 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
         regions = merge_nearby(regions + words, p.group_pt * dpi / 72.0, LARGE_REGION * new.size)
     if old_scan or new_scan:  # a scan redraws every stroke thicker or thinner: that is no revision
         regions = [r for r in regions if not _reweighted(old, new, r.box_px, p)]
+    tags = [c.tag_px for c in cloud_regions if c.tag_px is not None]
+    regions = [r for r in regions if not any(_mostly_inside(r.box_px, tag) for tag in tags)]  # the tag's text
     return cloud_regions + regions
+
+
+def _mostly_inside(box: tuple, outer: tuple) -> bool:
+    ix = max(0, min(box[2], outer[2]) - max(box[0], outer[0]))
+    iy = max(0, min(box[3], outer[3]) - max(box[1], outer[1]))
+    return ix * iy >= 0.5 * max(1, (box[2] - box[0]) * (box[3] - box[1]))
 
 
 def take_out_clouds(added: np.ndarray, removed: np.ndarray, dpi: float) -> list[Region]:

@@ -339,8 +339,11 @@ def _matched(o: _Reading, n: _Reading, ev: _Evidence, confidence: float, note: s
         if not scan.ocr or ref.ocr or not ref.number:
             continue
         own = scan.number
+        # A renumbered scan shows another number where the other sheet shows its own: printed alike
+        # (the set's pattern, a sheet number's size), not an address or a room number read instead.
         renumbered = (ev.number < 0.6 and own is not None and scan.candidates[0][1] >= 0.9
                       and shape(own) == shape(ref.number) and number_similarity(own, ref.number) < 0.5
+                      and _printed_alike(scan, ref)
                       and find_in_words(ref.number, scan.info.ocr_words) < 0.6)
         if renumbered:
             continue
@@ -359,6 +362,16 @@ def _matched(o: _Reading, n: _Reading, ev: _Evidence, confidence: float, note: s
     method = "number" if ev.number >= 0.6 else ev.method
     return SheetMatch("matched", o.info.set_index, n.info.set_index, method, renumbered, confidence,
                       old_number, new_number, old_title, new_title, notes)
+
+
+def _printed_alike(a: _Reading, b: _Reading) -> bool:
+    """Whether the two sheets' best readings are set at about the same height."""
+    def height(r: _Reading) -> float | None:
+        found = [c for c in r.info.number_candidates if str(c[0]) == r.number]
+        return float(found[0][2][3] - found[0][2][1]) if found and len(found[0]) > 2 else None
+
+    ha, hb = height(a), height(b)
+    return ha is None or hb is None or 0.6 <= ha / max(hb, 1e-6) <= 1.67
 
 
 _METHOD_WORDS = {"number": "number", "title": "title", "visual": "looks"}

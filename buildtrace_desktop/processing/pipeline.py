@@ -128,7 +128,7 @@ def _cloud_entries(regions, changes, old_page, new_page, alignment, dpi: float, 
     by_box = {tuple(round(v, 3) for v in c.bbox): i for i, c in enumerate(changes, start=1)}
     out = []
     for region in (r for r in regions if r.cloud):
-        box = tuple(round(v * k, 3) for v in region.box_px)
+        box = tuple(round(float(v) * k, 3) for v in region.box_px)
         change_id = by_box.get(box)
         if change_id is None:
             continue
@@ -139,7 +139,7 @@ def _cloud_entries(regions, changes, old_page, new_page, alignment, dpi: float, 
             tag = textdiff.tag_text(page, tag_box, alignment if page is old_page else None, settings)
         changes[change_id - 1].tag = tag
         out.append({"id": len(out) + 1, "bbox": [round(v, 2) for v in box], "tag": tag, "status": region.cloud,
-                    "change": change_id, "outline": tuple(v * k for v in region.outline_px)})
+                    "change": change_id, "outline": tuple(float(v) * k for v in region.outline_px)})
     return out
 
 

@@ -100,7 +100,7 @@ def _group(changes: list[Change], members: list[int], cloud: int | None, label: 
     box = changes[members[0] - 1].bbox
     for i in members[1:]:
         box = _union(box, changes[i - 1].bbox)
-    return {"id": 0, "label": label, "bbox": [round(v, 2) for v in box], "cloud": cloud, "changes": members}
+    return {"id": 0, "label": label, "bbox": [round(float(v), 2) for v in box], "cloud": cloud, "changes": members}
 
 
 def _cloud_label(cloud: dict, changes: list[Change]) -> str:

@@ -141,3 +141,16 @@ def test_the_assignment_is_optimal(seed: int) -> None:
                     best = max(best, sum(scores[r, c] - floor for r, c in zip(rs, cs, strict=True)))
     assert sum(scores[r, c] - floor for r, c in got) == pytest.approx(best)
     assert all(scores[r, c] >= floor for r, c in got)
+
+
+def test_a_small_address_read_on_a_scan_is_no_renumbering() -> None:
+    old = [vector(0, "E211")]  # its number box is 10 pt tall
+    address = SheetInfo(0, "F125", None, "ocr", (3024.0, 1296.0), False, picture(0),
+                        number_candidates=[["F125", 1.0, [2700.0, 1100.0, 2720.0, 1104.0]]], ocr_words=["STE", "F125"])
+    [m] = matching.match_sheets(old, [address])
+    assert (m.status, m.new_number, m.renumbered) == ("matched", "E211", False)
+    assert "read F125" in m.notes[0]
+    renumbered = SheetInfo(0, "E301", None, "ocr", (3024.0, 1296.0), False, picture(0),
+                           number_candidates=[["E301", 1.0, [2950.0, 1200.0, 2989.0, 1211.0]]], ocr_words=["E301"])
+    [m] = matching.match_sheets(old, [renumbered])
+    assert (m.status, m.new_number, m.renumbered) == ("matched", "E301", True)

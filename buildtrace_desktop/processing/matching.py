@@ -342,7 +342,7 @@ def _matched(o: _Reading, n: _Reading, ev: _Evidence, confidence: float, note: s
         # A renumbered scan shows another number where the other sheet shows its own: printed alike
         # (the set's pattern, a sheet number's size), not an address or a room number read instead.
         renumbered = (ev.number < 0.6 and own is not None and scan.candidates[0][1] >= 0.9
-                      and shape(own) == shape(ref.number) and number_similarity(own, ref.number) < 0.5
+                      and shape(own) == shape(ref.number) and number_similarity(own, ref.number) <= 0.5
                       and _printed_alike(scan, ref)
                       and find_in_words(ref.number, scan.info.ocr_words) < 0.6)
         if renumbered:

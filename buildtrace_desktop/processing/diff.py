@@ -33,7 +33,8 @@ SCAN_DARK_LOOSE = 180
 # of a scanned sheet from reading as lighter, i.e. removed, ink.
 SCANNER_BLUR_PT = 0.35
 DARK_LOOSE = 160
-RENDER_LIGHT_LEVEL = (200, SCAN_LOOSE)  # a render's light ink against a scan  # medium ink: explains dark ink on the other side, a light hatch does not
+RENDER_LIGHT_LEVEL = (200, SCAN_LOOSE)  # a render's light ink against a scan
+CLOUD_FRINGE_PT = 1.5  # medium ink: explains dark ink on the other side, a light hatch does not
 
 
 @dataclass
@@ -126,7 +127,20 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
         regions = [r for r in regions if not _reweighted(old, new, r.box_px, p)]
     tags = [c.tag_px for c in cloud_regions if c.tag_px is not None]
     regions = [r for r in regions if not any(_mostly_inside(r.box_px, tag) for tag in tags)]  # the tag's text
+    regions = [r for r in regions if not any(_on_outline(r.box_px, c, dpi) for c in cloud_regions)]
     return cloud_regions + regions
+
+
+def _on_outline(box: tuple, cloud: Region, dpi: float) -> bool:
+    """Whether a region lies on a cloud's outline band (pieces of scallops the outline trace missed),
+    not inside it where the revised content is. The band is a scallop deep: a tenth of the cloud's
+    smaller side, at least 6 pt."""
+    x0, y0, x1, y1 = cloud.outline_px or cloud.box_px
+    band = max(6.0 * dpi / 72.0, 0.1 * min(x1 - x0, y1 - y0))
+    inside = box[0] >= x0 - band / 2 and box[1] >= y0 - band / 2 and box[2] <= x1 + band / 2 and box[3] <= y1 + band / 2
+    core = (x0 + band, y0 + band, x1 - band, y1 - band)
+    touches_core = box[0] < core[2] and box[2] > core[0] and box[1] < core[3] and box[3] > core[1]
+    return inside and not touches_core
 
 
 def _mostly_inside(box: tuple, outer: tuple) -> bool:
@@ -139,12 +153,15 @@ def take_out_clouds(added: np.ndarray, removed: np.ndarray, dpi: float) -> list[
     """Regions of the revision clouds drawn (in `added`) or erased (in `removed`), their outline and tag
     taken out of the masks, in place: what a cloud encloses is reported as changes of their own."""
     out = []
+    # The outline's own fringe (a scan's ragged edge, anti-aliasing) goes with it, not as slivers.
+    reach = max(1, round(CLOUD_FRINGE_PT * dpi / 72.0))
+    fringe = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     for status, mask in (("added", added), ("removed", removed)):
         for shape in clouds.find_clouds(mask, dpi):
             x0, y0, x1, y1 = shape.box_px
-            own = shape.mask.astype(bool)
+            count = int(cv2.countNonZero(shape.mask))
+            own = cv2.dilate(shape.mask, fringe).astype(bool)
             mask[y0:y1, x0:x1][own] = 0
-            count = int(own.sum())
             out.append(Region(shape.box_px, count if status == "added" else 0, count if status == "removed" else 0,
                               cloud=status, outline_px=shape.outline_px, tag_px=shape.tag_px))
     return out

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pymupdf
 
@@ -149,6 +150,7 @@ class OpenPage:
         self._textpage = None
         self._display_list: pymupdf.DisplayList | None = None
         self._words: list[Word] | None = None
+        self._native: np.ndarray | None = None  # a scan at its own resolution, once decoded
 
     def display_list(self) -> pymupdf.DisplayList:
         """The page's content, interpreted once: every render and the text extraction replay it. On a
@@ -202,7 +204,38 @@ class OpenPage:
         return self._is_scan
 
     def render_gray(self, dpi: float, clip: Box | None = None) -> np.ndarray:
-        """Render the page (or `clip`, in points) to an 8-bit gray array at `dpi`."""
+        """Render the page (or `clip`, in points) to an 8-bit gray array at `dpi`.
+
+        A scan is decoded once at its own resolution and a clip of it is cut from that and resized:
+        MuPDF decodes the whole page image again for every clip (0.13 s for a 6000 px PNG, and a scan's
+        changes are read by OCR one clip each)."""
+        if self.is_scan and self.image_dpi:
+            native = abs(dpi - self.image_dpi) < 0.01
+            if clip is None:
+                img = self._render(dpi, None)
+                if native:
+                    self._native = img
+                return img
+            return self._cut_from_native(dpi, clip)
+        return self._render(dpi, clip)
+
+    def _cut_from_native(self, dpi: float, clip: Box) -> np.ndarray:
+        if self._native is None:
+            self._native = self._render(self.image_dpi, None)
+        s = self.image_dpi / 72.0
+        h, w = self._native.shape
+        x0, y0 = max(0, int(np.floor(clip[0] * s))), max(0, int(np.floor(clip[1] * s)))
+        x1, y1 = min(w, int(np.ceil(clip[2] * s))), min(h, int(np.ceil(clip[3] * s)))
+        out_w = max(1, round((clip[2] - clip[0]) * dpi / 72.0))
+        out_h = max(1, round((clip[3] - clip[1]) * dpi / 72.0))
+        if x1 <= x0 or y1 <= y0:
+            return np.full((out_h, out_w), 255, np.uint8)
+        crop = self._native[y0:y1, x0:x1]
+        shrinking = out_w < crop.shape[1]
+        return cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+    def _render(self, dpi: float, clip: Box | None) -> np.ndarray:
+        """MuPDF's render of the page (or `clip`, points) at `dpi`."""
         zoom = dpi / 72.0
         kwargs = {"matrix": pymupdf.Matrix(zoom, zoom), "colorspace": pymupdf.csGRAY, "alpha": False}
         if clip is not None:
@@ -381,11 +414,11 @@ class _ImagePage(OpenPage):
     """An image page. MuPDF sizes it by a 96 dpi default when untagged; the report format says 72
     (1 px = 1 pt), so our points and MuPDF's differ by a scale that the renderers undo."""
 
-    def render_gray(self, dpi: float, clip: Box | None = None) -> np.ndarray:
+    def _render(self, dpi: float, clip: Box | None) -> np.ndarray:
         k = self._points_scale()
         if clip is not None:
             clip = (clip[0] * k, clip[1] * k, clip[2] * k, clip[3] * k)
-        return OpenPage.render_gray(self, dpi / k, clip)
+        return OpenPage._render(self, dpi / k, clip)
 
 
 def image_info(path: str | Path) -> tuple[int, int, float]:

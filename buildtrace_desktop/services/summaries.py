@@ -296,9 +296,11 @@ def _sheet_pages(app: AppContext, report: Mapping[str, Any], comparison_id: int)
 def _set_pages(app: AppContext, session: Session, set_id: int) -> dict[int, PageRef]:
     suffixes = dict(session.execute(select(StoredFile.sha256, StoredFile.suffix)).all())
     pages = {}
-    for sheet in session.scalars(select(Sheet).where(Sheet.set_id == set_id)):
-        path = app.store.path_for(sheet.file_sha, suffixes.get(sheet.file_sha, ""))
-        pages[sheet.set_index] = PageRef(str(path), sheet.page_index, sheet.set_index, sheet.kind)
+    rows = session.execute(select(Sheet.set_index, Sheet.file_sha, Sheet.page_index, Sheet.kind)
+                           .where(Sheet.set_id == set_id))  # not whole rows: their thumbnails are heavy
+    for set_index, file_sha, page_index, kind in rows:
+        path = app.store.path_for(file_sha, suffixes.get(file_sha, ""))
+        pages[set_index] = PageRef(str(path), page_index, set_index, kind)
     return pages
 
 

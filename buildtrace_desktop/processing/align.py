@@ -19,6 +19,9 @@ from buildtrace_desktop.processing.types import Alignment
 INK = 200  # gray below this is ink
 COARSE_WIDTH = 1600  # pixels: alignment is estimated on a copy about this wide
 TEXT_MIN_PAIRS = 12
+# The in-frame check correlates copies half the coarse size (four times cheaper): a tenth of a pixel
+# there is still under a tenth of a point at 150 dpi (a quarter size misjudged sparse sheets).
+IN_FRAME_REDUCE = 2
 
 
 def align_pages(
@@ -47,7 +50,7 @@ def align_pages(
     # the phase correlation of the coarse images says so in milliseconds, where features and ECC take
     # seconds on a sparse sheet.
     in_frame = method == "identity" and not scanned and \
-        _is_identity(pixels_to_points(_phase_shift(coarse, halved=True), dpi / coarse.factor), tol_pt=0.25)
+        _is_identity(pixels_to_points(_phase_shift(coarse, IN_FRAME_REDUCE), dpi / coarse.factor), tol_pt=0.25)
     if (best_score < 0.9 and not in_frame) or scanned:
         image_matrix = estimate_from_images(coarse, dpi)
         if image_matrix is not None:
@@ -256,19 +259,17 @@ def estimate_from_images(coarse: Coarse, dpi: float) -> np.ndarray | None:
     return pixels_to_points(refined if refined is not None else m_px, coarse_dpi)
 
 
-def _phase_shift(coarse: Coarse, halved: bool = False) -> np.ndarray:
-    """The shift of new against old, in coarse pixels, by phase correlation (sub-pixel). `halved`:
-    measured on half-size copies (four times cheaper; a tenth of a pixel there is still a tenth of a
-    point at 150 dpi), padded to sizes the DFT is fast at."""
-    old, new = (shrink(coarse.old, 2), shrink(coarse.new, 2)) if halved else (coarse.old, coarse.new)
+def _phase_shift(coarse: Coarse, reduce: int = 1) -> np.ndarray:
+    """The shift of new against old, in coarse pixels, by phase correlation (sub-pixel), measured on
+    copies `reduce` times smaller (cheaper by its square), padded to sizes the DFT is fast at."""
+    old, new = (shrink(coarse.old, reduce), shrink(coarse.new, reduce)) if reduce > 1 else (coarse.old, coarse.new)
     h, w = min(old.shape[0], new.shape[0]), min(old.shape[1], new.shape[1])
     size = (cv2.getOptimalDFTSize(h), cv2.getOptimalDFTSize(w))
     a, b = np.zeros(size, np.float32), np.zeros(size, np.float32)
     a[:h, :w] = 255 - old[:h, :w]
     b[:h, :w] = 255 - new[:h, :w]
     (dx, dy), _resp = cv2.phaseCorrelate(a, b)
-    k = 2.0 if halved else 1.0
-    return np.array([[1.0, 0.0, k * dx], [0.0, 1.0, k * dy]])
+    return np.array([[1.0, 0.0, reduce * dx], [0.0, 1.0, reduce * dy]])
 
 
 def _refine_ecc(coarse: Coarse, m_px: np.ndarray) -> np.ndarray | None:

@@ -63,7 +63,10 @@ def attach_text(
         fuzzy = "ocr" in sources
         change.text_removed, change.text_added = word_diff([w.text for w in before], [w.text for w in after], fuzzy)
         if change.text_removed and change.text_added:
-            change.kind = "modified"  # words replaced: a changed dimension or note, whatever the ink says
+            if not fuzzy or _comparable(change):
+                change.kind = "modified"  # words replaced: a changed dimension or note, whatever the ink says
+            elif change.kind == "removed":
+                change.text_added = []  # OCR read a scrap where the ink says words went
     return "mixed" if len(sources) > 1 else (sources.pop() if sources else "none")
 
 
@@ -122,6 +125,13 @@ def _drop_near_matches(removed: list[str], added: list[str]) -> tuple[list[str],
         else:
             added.remove(match)
     return kept_removed, added
+
+
+def _comparable(change: Change) -> bool:
+    """Whether OCR's added words can stand for the removed ones: a character read where a line of
+    text was removed is debris, not a replacement."""
+    removed, added = sum(map(len, change.text_removed)), sum(map(len, change.text_added))
+    return added >= 0.3 * removed
 
 
 def _ocr_slip(a: str, b: str) -> bool:

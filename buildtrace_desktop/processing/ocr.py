@@ -21,6 +21,7 @@ import ctypes
 import functools
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -101,22 +102,25 @@ FRAME_MARKS = "|_"  # box edges and underlines next to a word, read as character
 RawWord = tuple[str, float, int, int, int, int]
 
 
-def ocr_words(gray: np.ndarray, psm: int = 11, min_conf: float = 30.0) -> list[tuple[Word, float]]:
+def ocr_words(gray: np.ndarray, psm: int = 11, min_conf: float = 30.0,
+              characters: str | None = None) -> list[tuple[Word, float]]:
     """Words Tesseract reads in `gray` (uint8), boxes in PIXELS of `gray`, with confidences (0-100).
 
     psm 11 (sparse text) suits drawings: text is scattered among line work, not in paragraphs.
+    `characters`: read only these (a dimension is digits and marks; Tesseract then stops reading a 9 as
+    a "g" or a 5 as an "S").
     """
-    return ocr_words_with(ocr_backend(), gray, psm, min_conf)
+    return ocr_words_with(ocr_backend(), gray, psm, min_conf, characters)
 
 
 def ocr_words_with(backend: str, gray: np.ndarray, psm: int = 11,
-                   min_conf: float = 30.0) -> list[tuple[Word, float]]:
+                   min_conf: float = 30.0, characters: str | None = None) -> list[tuple[Word, float]]:
     """`ocr_words` through the named backend ("tesserocr" or "pytesseract"): for benchmarks and tests."""
     probe_tesseract()
     if gray.size == 0:
         return []
     words: list[tuple[Word, float]] = []
-    for text, conf, x, y, w, h in BACKENDS[backend](gray, psm):
+    for text, conf, x, y, w, h in BACKENDS[backend](gray, psm, characters):
         text = text.strip().strip(FRAME_MARKS)
         if not text or conf < min_conf:
             continue
@@ -162,7 +166,7 @@ def backend_description() -> str:
             f"{tesserocr.tesseract_version().split()[1]}, data in {_tessdata_dir(probe_tesseract().path)})")
 
 
-def _read_pytesseract(gray: np.ndarray, psm: int) -> list[RawWord]:
+def _read_pytesseract(gray: np.ndarray, psm: int, characters: str | None = None) -> list[RawWord]:
     """One tesseract process: image_to_data at `psm`, language data and all defaults of the executable."""
     import pytesseract
 
@@ -170,7 +174,9 @@ def _read_pytesseract(gray: np.ndarray, psm: int) -> list[RawWord]:
     pytesseract.pytesseract.tesseract_cmd = probe_tesseract().path
     try:
         data = pytesseract.image_to_data(
-            gray, config=f"--psm {psm}", output_type=pytesseract.Output.DICT, timeout=TIMEOUT_S
+            gray, config=f"--psm {psm}" + (" -c " + shlex.quote(f"tessedit_char_whitelist={characters}")
+                                            if characters else ""),
+            output_type=pytesseract.Output.DICT, timeout=TIMEOUT_S
         )
     except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
         raise ExternalToolError(f"Tesseract timed out after {TIMEOUT_S} s on a page region ({exc}).") from exc
@@ -180,7 +186,7 @@ def _read_pytesseract(gray: np.ndarray, psm: int) -> list[RawWord]:
              data["height"][i]) for i, text in enumerate(data["text"])]
 
 
-def _read_tesserocr(gray: np.ndarray, psm: int) -> list[RawWord]:
+def _read_tesserocr(gray: np.ndarray, psm: int, characters: str | None = None) -> list[RawWord]:
     """libtesseract in this process, the same TSV the executable writes for pytesseract.
 
     Time is bounded by Recognize's deadline (TIMEOUT_S), which Tesseract checks word by word during
@@ -193,6 +199,7 @@ def _read_tesserocr(gray: np.ndarray, psm: int) -> list[RawWord]:
     started = time.monotonic()
     try:
         api.SetPageSegMode(psm)
+        api.SetVariable("tessedit_char_whitelist", characters or "")
         # The pixels the executable gets from pytesseract's PNG: 8-bit gray with no resolution set, so
         # Tesseract settles the resolution the same way in both.
         api.SetImageBytes(image.tobytes(), image.shape[1], image.shape[0], channels, image.strides[0])
@@ -204,6 +211,7 @@ def _read_tesserocr(gray: np.ndarray, psm: int) -> list[RawWord]:
     except RuntimeError as exc:
         raise ExternalToolError(f"Tesseract failed: {exc}") from exc
     finally:
+        api.SetVariable("tessedit_char_whitelist", "")
         api.Clear()
         api.ClearAdaptiveClassifier()  # each call reads afresh, as a new tesseract process does
     return _words_from_tsv(tsv)

@@ -16,12 +16,14 @@ from buildtrace_desktop.processing import align, ocr
 from buildtrace_desktop.processing.documents import OpenPage
 from buildtrace_desktop.processing.numbers import skeleton
 from buildtrace_desktop.processing.types import Alignment, Box, Change, CompareSettings, Word
+from buildtrace_desktop.processing.what import is_value
 
 MARGIN_PT = 2.0  # a word whose box reaches into the change by this much belongs to it
 OCR_MAX_AREA_PT2 = 400.0 * 400.0  # larger changes are line work or whole areas: reading them costs minutes
 OCR_BUDGET_S = 60.0  # per sheet pair; the rest of its changes go without OCR text
 OCR_DPI = 300.0  # Tesseract reads small drawing text far better at 300 dpi than at 150
 OCR_PAD_PT = 6.0
+LINE_PAD_PT = 3.0  # around one word read as a line: room for its strokes, not for its neighbours
 
 
 def attach_text(
@@ -62,12 +64,34 @@ def attach_text(
             after = []
         fuzzy = "ocr" in sources
         change.text_removed, change.text_added = word_diff([w.text for w in before], [w.text for w in after], fuzzy)
+        if new_words is None and old_words is not None and change.text_removed and settings.ocr:
+            _read_values_again(change, before, new_page, budget)
         if change.text_removed and change.text_added:
             if not fuzzy or _comparable(change):
                 change.kind = "modified"  # words replaced: a changed dimension or note, whatever the ink says
             elif change.kind == "removed":
                 change.text_added = []  # OCR read a scrap where the ink says words went
     return "mixed" if len(sources) > 1 else (sources.pop() if sources else "none")
+
+
+VALUE_CHARACTERS = "0123456789'\"-/.,x"  # what a dimension or a value is written with
+
+
+def _read_values_again(change: Change, before: list[Word], new_page: OpenPage, budget: _OcrBudget) -> None:
+    """A value the old text layer has (a dimension, "1-132") that OCR did not find on the scan is read
+    again where the old word was, as one line of digits and marks only: read among line work at large,
+    Tesseract takes a changed "9/4\"" for nothing or for letters. The same value read there means the
+    word is unchanged; another value is the new one."""
+    for word in [w for w in before if w.text in change.text_removed and is_value(w.text)]:
+        if not budget.allows(word.box):
+            return
+        read = budget.read_line(new_page, word.box, VALUE_CHARACTERS)
+        if not read:
+            continue
+        if skeleton(read) == skeleton(word.text):
+            change.text_removed.remove(word.text)
+        elif read not in change.text_added:
+            change.text_added.append(read)
 
 
 class _OcrBudget:
@@ -86,6 +110,17 @@ class _OcrBudget:
             return _ocr_box(page, box, pad=OCR_PAD_PT)
         except ExternalToolError:
             return []
+
+    def read_line(self, page: OpenPage, box: Box, characters: str) -> str:
+        """One line of text in `box` (points, padded a little), of `characters` only."""
+        width, height = page.size
+        pad = LINE_PAD_PT
+        clip = (max(0.0, box[0] - pad), max(0.0, box[1] - pad), min(width, box[2] + pad), min(height, box[3] + pad))
+        try:
+            words = ocr.ocr_words(page.render_gray(OCR_DPI, clip), psm=7, min_conf=30, characters=characters)
+        except ExternalToolError:
+            return ""
+        return "".join(w.text for w, _conf in words)
 
 
 def word_diff(before: list[str], after: list[str], fuzzy: bool = False) -> tuple[list[str], list[str]]:

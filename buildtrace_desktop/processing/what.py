@@ -27,6 +27,11 @@ def _values(words: Sequence[str]) -> bool:
     return bool(words) and all(_VALUE_WORD.match(w) for w in words)
 
 
+def is_value(word: str) -> bool:
+    """A dimension or a value led by its number ("9/4\"", "1-132", "331D")."""
+    return is_dimension([word]) or _values([word])
+
+
 def what_of(kind: str, text_removed: Sequence[str], text_added: Sequence[str], cloud: str | None = None) -> str:
     """`cloud` is "added" / "removed" for a revision cloud's own change."""
     if cloud:

@@ -154,3 +154,32 @@ def test_a_small_address_read_on_a_scan_is_no_renumbering() -> None:
                            number_candidates=[["E301", 1.0, [2950.0, 1200.0, 2989.0, 1211.0]]], ocr_words=["E301"])
     [m] = matching.match_sheets(old, [renumbered])
     assert (m.status, m.new_number, m.renumbered) == ("matched", "E301", True)
+
+
+def quarter_turned(img: list[list[int]], scale: float) -> list[list[int]]:
+    """A thumbnail of the same drawing re-plotted a quarter turn round, scaled, onto paper of the first's
+    shape (the rest of the page blank)."""
+    import cv2
+
+    turned = np.rot90(np.asarray(img, np.uint8))
+    h, w = round(turned.shape[0] * scale), round(turned.shape[1] * scale)
+    page = np.full((44, 64), 255, np.uint8)
+    page[:min(44, h), :min(64, w)] = cv2.resize(turned, (w, h), interpolation=cv2.INTER_AREA)[:44, :64]
+    return page.tolist()
+
+
+def test_a_drawing_turned_a_quarter_round_looks_like_itself() -> None:
+    drawing, other = picture(3), picture(4)
+    turned = quarter_turned(drawing, 0.7)
+    assert matching.thumbnail_similarity(drawing, turned) >= 0.6
+    assert matching.thumbnail_similarity(drawing, turned) > matching.thumbnail_similarity(other, turned) + 0.2
+
+
+def test_a_sheet_re_plotted_turned_pairs_with_itself_though_its_best_reading_differs() -> None:
+    """One sheet a side: the new one turned on its paper, so a detail callout reads largest; the old
+    number is among its readings, and it looks like the old sheet turned."""
+    old = vector(0, "L01-H01D01-FOS-00-XX-MUP-AR-80050", look=3)
+    new = vector(0, "EWS-551", ("L01-H01D01-FOS-00-XX-MUP-AR-80050", 0.7), look=3)
+    new.thumbnail = quarter_turned(old.thumbnail, 0.7)
+    found = pairs(matching.match_sheets([old], [new]))
+    assert (0, 0) in found and found[(0, 0)].new_number == "L01-H01D01-FOS-00-XX-MUP-AR-80050"

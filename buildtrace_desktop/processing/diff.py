@@ -34,6 +34,9 @@ SCAN_DARK_LOOSE = 180
 SCANNER_BLUR_PT = 0.35
 DARK_LOOSE = 160
 RENDER_LIGHT_LEVEL = (200, SCAN_LOOSE)  # a render's light ink against a scan
+# Clouds are often drawn in colour, which a scan turns mid-gray: at the scan's strict level their outline
+# falls apart into pieces no contour walk can follow. Clouds are looked for at this level too.
+SCAN_CLOUD_LEVEL = (200, SCAN_LOOSE)
 CLOUD_FRINGE_PT = 1.5  # medium ink: explains dark ink on the other side, a light hatch does not
 
 
@@ -103,9 +106,11 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
         removed |= dark_removed
     else:
         added, removed = changed_ink(old, new, p)
+    cloud_ink = _scan_cloud_ink(sharp_old, sharp_new, p, old_scan, new_scan)
     if valid is not None:
         added &= valid
         removed &= valid
+        cloud_ink = tuple(None if m is None else m & valid for m in cloud_ink)
     # Scan noise is everywhere on a scanned side: drop its specks before grouping, or they would chain
     # regions together. A vector side has few; group_regions drops them per region, far cheaper.
     small_blob = params_for(dpi, False).min_blob_px
@@ -115,7 +120,7 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
         removed = _drop_specks(removed, p.min_blob_px)
     if old_scan or new_scan:
         p = replace(p, min_blob_px=small_blob)
-    cloud_regions = take_out_clouds(added, removed, dpi)
+    cloud_regions = take_out_clouds(added, removed, dpi, *cloud_ink)
     regions = group_regions(added, removed, dpi, p)
     if word_boxes_px:
         check = wordcheck.changed_words if old_scan or new_scan else wordcheck.retyped_words
@@ -149,15 +154,17 @@ def _mostly_inside(box: tuple, outer: tuple) -> bool:
     return ix * iy >= 0.5 * max(1, (box[2] - box[0]) * (box[3] - box[1]))
 
 
-def take_out_clouds(added: np.ndarray, removed: np.ndarray, dpi: float) -> list[Region]:
+def take_out_clouds(added: np.ndarray, removed: np.ndarray, dpi: float, added_soft: np.ndarray | None = None,
+                    removed_soft: np.ndarray | None = None) -> list[Region]:
     """Regions of the revision clouds drawn (in `added`) or erased (in `removed`), their outline and tag
-    taken out of the masks, in place: what a cloud encloses is reported as changes of their own."""
+    taken out of the masks, in place: what a cloud encloses is reported as changes of their own.
+    `added_soft` / `removed_soft`: the same at a lighter ink level, where clouds are also looked for."""
     out = []
     # The outline's own fringe (a scan's ragged edge, anti-aliasing) goes with it, not as slivers.
     reach = max(1, round(CLOUD_FRINGE_PT * dpi / 72.0))
     fringe = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    for status, mask in (("added", added), ("removed", removed)):
-        for shape in clouds.find_clouds(mask, dpi):
+    for status, mask, soft in (("added", added, added_soft), ("removed", removed, removed_soft)):
+        for shape in clouds.find_clouds(mask if soft is None else mask | soft, dpi):
             x0, y0, x1, y1 = shape.box_px
             count = int(cv2.countNonZero(shape.mask))
             own = cv2.dilate(shape.mask, fringe).astype(bool)
@@ -165,6 +172,17 @@ def take_out_clouds(added: np.ndarray, removed: np.ndarray, dpi: float) -> list[
             out.append(Region(shape.box_px, count if status == "added" else 0, count if status == "removed" else 0,
                               cloud=status, outline_px=shape.outline_px, tag_px=shape.tag_px))
     return out
+
+
+def _scan_cloud_ink(old: np.ndarray, new: np.ndarray, p: DiffParams, old_scan: bool,
+                    new_scan: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(added, removed) ink of a scanned side at SCAN_CLOUD_LEVEL, specks dropped; None for a side that
+    is not a scan (a render's strict level already holds a coloured cloud whole)."""
+    if not (old_scan or new_scan):
+        return None, None
+    added, removed = changed_ink(old, new, replace(p, levels=(SCAN_CLOUD_LEVEL,)))
+    return (_drop_specks(added, p.min_blob_px) if new_scan else None,
+            _drop_specks(removed, p.min_blob_px) if old_scan else None)
 
 
 def _reweighted(old: np.ndarray, new: np.ndarray, box: tuple[int, int, int, int], p: DiffParams) -> bool:

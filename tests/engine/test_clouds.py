@@ -35,7 +35,7 @@ def scallop_points(corners: list[tuple[float, float]], step: float) -> list[pymu
 
 
 def draw_cloud(page: pymupdf.Page, corners: list[tuple[float, float]], step: float = 12.0, bulge: float = 0.3,
-               width: float = 1.0, skip: int | None = None) -> None:
+               width: float = 1.0, skip: int | None = None, color: tuple[float, float, float] = RED) -> None:
     """A revision cloud: circular arcs of sagitta `bulge` * chord bulging out between cusps `step` apart
     along `corners`; `skip`: the index of one arc left out (an outline left open)."""
     shape = page.new_shape()
@@ -43,7 +43,7 @@ def draw_cloud(page: pymupdf.Page, corners: list[tuple[float, float]], step: flo
     for i, (p, q) in enumerate(zip(points, points[1:] + points[:1], strict=False)):
         if i != skip:
             _arc(shape, p, q, bulge)
-    shape.finish(color=RED, width=width, closePath=False)
+    shape.finish(color=color, width=width, closePath=False)
     shape.commit()
 
 

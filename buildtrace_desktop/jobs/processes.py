@@ -19,9 +19,19 @@ def make_process_pool(max_workers: int) -> cf.ProcessPoolExecutor:
                                   initializer=start_worker, initargs=(os.getpid(),))
 
 
+# A worker keeps the large documents it reads open from one page to the next (processing.kept_documents): a comparison's two files, or a few of a set made of several. It closes them
+# once they have been idle this long, so that between jobs it holds no file open.
+KEPT_DOCUMENTS = 4
+KEPT_DOCUMENT_IDLE_SECONDS = 3.0
+
+
 def start_worker(parent_pid: int) -> None:
-    """In a new worker process: watch the parent, and keep freed page images for reuse."""
-    watch_parent(parent_pid)
+    """In a new worker process: watch the parent, keep freed page images for reuse, and keep documents
+    open between pages."""
+    from buildtrace_desktop.processing import kept_documents
+
+    kept_documents.keep_documents_open(KEPT_DOCUMENTS)
+    watch_parent(parent_pid, every_second=lambda: kept_documents.close_idle_documents(KEPT_DOCUMENT_IDLE_SECONDS))
     keep_freed_memory()
 
 
@@ -64,8 +74,9 @@ def terminate_pool(pool: cf.ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def watch_parent(parent_pid: int) -> None:
-    """In a worker process: exit when the app that started it is gone (killed, crashed).
+def watch_parent(parent_pid: int, every_second: Callable[[], None] | None = None) -> None:
+    """In a worker process: exit when the app that started it is gone (killed, crashed); meanwhile call
+    `every_second` (housekeeping) once a second.
 
     A spawned worker holds both ends of its task queue, so it never sees EOF when the parent dies and
     would otherwise live on as an orphan."""
@@ -78,6 +89,11 @@ def watch_parent(parent_pid: int) -> None:
     def watch() -> None:
         while parent_alive():
             time.sleep(1.0)
+            if every_second is not None:
+                try:
+                    every_second()
+                except Exception:  # housekeeping must never stop the watch
+                    pass
         os._exit(1)
 
     threading.Thread(target=watch, name="buildtrace-parent-watch", daemon=True).start()

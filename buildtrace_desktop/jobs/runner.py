@@ -51,8 +51,9 @@ class _ActiveJob:
     password: str | None = None
     state: str | None = None
     suspend: bool = False  # stopped by shutdown(): left pending for the next start, not cancelled
-    progress: dict[int, tuple[int, int]] = field(default_factory=dict)  # stage id: (finished, all) at its commit
+    progress: dict[int, tuple[int, int, str]] = field(default_factory=dict)  # stage id: (finished, all, key) at its commit
     settings_json: dict | None = None  # the job's settings, read once
+    memo: dict = field(default_factory=dict)  # rows the stages read again and again (StageContext.memo)
 
 
 class _StageRunnable(QRunnable):
@@ -216,7 +217,12 @@ class JobRunner:
             active = self._active[job_id]
             if active.finished.is_set():
                 return
-            with self.app.db.read() as s:  # light rows of the unfinished stages: this runs after each stage
+            if active.in_flight:
+                # Every pending stage of the open phase was started when that phase opened, and a later
+                # phase waits for all of them: nothing can be ready before the last one returns. So the
+                # stages are read once per phase, not once per stage (a 500-sheet job has 1,500).
+                return
+            with self.app.db.read() as s:  # light rows of the unfinished stages
                 stages = s.execute(select(JobStage.id, JobStage.name, JobStage.state).where(
                     JobStage.job_id == job_id, JobStage.state != "done").order_by(JobStage.position)).all()
             stop = active.cancel.is_set() or plans.fatal_failure(stages) is not None
@@ -243,24 +249,32 @@ class JobRunner:
         active = self._active[job_id]
         if active.cancel.is_set():
             return
+        # Two transactions per stage: one marks it running and prepares its inputs, one writes its rows
+        # with the "done" mark. (Six, before: each costs the main process a millisecond or more of
+        # SQLAlchemy, and on two cores that time is taken from the worker processes.)
+        prepared: Exception | None = None
         with self.app.db.write() as s:
             stage = s.get(JobStage, stage_id)
             if stage.state != "pending":
                 return
             stage.state, stage.attempts, stage.started_at = "running", stage.attempts + 1, utcnow()
             stage.finished_at = None
-        ctx = self._context(job_id, stage_id, active.password)
-        prepare, commit, on_failure = HANDLERS[ctx.stage.name]
-        try:
-            with self.app.db.read() as s:
+            ctx = self._context(s, job_id, stage, active.password)
+            prepare, commit, on_failure = HANDLERS[ctx.stage.name]
+            try:  # prepare only reads: when it fails, the running mark is still committed
                 work = prepare(s, ctx)
+            except Exception as exc:  # classified below, outside the transaction, like a failed compute
+                prepared = exc
+        try:
+            if prepared is not None:
+                raise prepared
             output = self._compute(work, active)
             if active.cancel.is_set():
                 return  # abandoned: no rows written; _finish marks the stage cancelled
             with self.app.db.write() as s:
                 commit(s, ctx, work, output)
                 _mark(s, stage_id, "done")
-                active.progress[stage_id] = _record_progress(s, job_id)
+                active.progress[stage_id] = (*_record_progress(s, job_id), ctx.stage.key)
         except BuildTraceError as exc:
             self._fail_stage(ctx, on_failure, int(exc.exit_code), str(exc))
         except BrokenProcessPool:
@@ -272,17 +286,14 @@ class JobRunner:
             self._fail_stage(ctx, on_failure, int(ExitCode.internal_error),
                              f"internal error in stage {ctx.stage.key}: {type(exc).__name__}: {exc}")
 
-    def _context(self, job_id: int, stage_id: int, password: str | None) -> StageContext:
+    def _context(self, s: Any, job_id: int, stage: JobStage, password: str | None) -> StageContext:
         active = self._active[job_id]
-        with self.app.db.read() as s:
-            job = s.get(Job, job_id)
-            stage = s.get(JobStage, stage_id)
-            if active.settings_json is None:
-                active.settings_json = s.get(Comparison, job.comparison_id).settings_json \
-                    if job.comparison_id is not None else job.params_json.get("settings", {})
-            settings_json = active.settings_json
-        return StageContext(self.app, job, stage, plans.settings_from_json(settings_json, password),
-                            self._engine_functions())
+        job = s.get(Job, job_id)
+        if active.settings_json is None:
+            active.settings_json = s.get(Comparison, job.comparison_id).settings_json \
+                if job.comparison_id is not None else job.params_json.get("settings", {})
+        return StageContext(self.app, job, stage, plans.settings_from_json(active.settings_json, password),
+                            self._engine_functions(), active.memo)
 
     def _engine_functions(self) -> StageFunctions:
         if self._functions is None:
@@ -402,14 +413,16 @@ class JobRunner:
         """Tell the caller how far the job is. The stage's own commit recorded the figures when it
         succeeded (one write transaction per stage, not two); a failed or skipped stage records them here."""
         active = self._active[job_id]
-        with self.app.db.read() as s:
-            key, state, error = s.execute(select(JobStage.key, JobStage.state, JobStage.error)
-                                          .where(JobStage.id == stage_id)).one()
         counted = active.progress.pop(stage_id, None)
-        if state != "done" or counted is None:
+        if counted is not None:  # done: its commit counted, and the key is known
+            done, total, key = counted
+            state, error = "done", None
+        else:
+            with self.app.db.read() as s:
+                key, state, error = s.execute(select(JobStage.key, JobStage.state, JobStage.error)
+                                              .where(JobStage.id == stage_id)).one()
             with self.app.db.write() as s:
-                counted = _record_progress(s, job_id)
-        done, total = counted
+                done, total = _record_progress(s, job_id)
         if self.on_progress is not None:
             self.on_progress(job_id, done, total, key, error or state)
 
@@ -420,13 +433,13 @@ def _record_progress(session: Any, job_id: int) -> tuple[int, int]:
                                   .group_by(JobStage.state)).all())
     done = counts.get("done", 0) + counts.get("failed", 0)
     total = sum(counts.values())
-    session.get(Job, job_id).progress = done / total if total else 1.0
+    session.execute(update(Job).where(Job.id == job_id).values(progress=done / total if total else 1.0))
     return done, total
 
 
 def _mark(session: Any, stage_id: int, state: str, code: int | None = None, error: str | None = None) -> None:
-    stage = session.get(JobStage, stage_id)
-    stage.state, stage.error_code, stage.error, stage.finished_at = state, code, error, utcnow()
+    session.execute(update(JobStage).where(JobStage.id == stage_id)
+                    .values(state=state, error_code=code, error=error, finished_at=utcnow()))
 
 
 def _cancel_unfinished(session: Any, job_id: int) -> None:

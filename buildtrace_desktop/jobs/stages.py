@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, defer
 
 from buildtrace_desktop.db.models import (
@@ -66,6 +66,9 @@ class StageContext:
     stage: JobStage
     settings: CompareSettings
     functions: StageFunctions
+    # Rows every stage of the job reads and none changes while it runs (the comparison's sets, stored
+    # files): read once per job instead of once per stage.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,10 +90,20 @@ def sheet_key_of(sheet: Sheet) -> str:
     return f"{sheet.file_sha}:{sheet.page_index}"
 
 
-def page_ref(session: Session, app: Any, sheet: Sheet) -> PageRef:
-    stored = session.get(StoredFile, sheet.file_sha)
-    suffix = stored.suffix if stored is not None else ""
+def page_ref(session: Session, app: Any, sheet: Sheet, memo: dict | None = None) -> PageRef:
+    stored = _stored_file(session, sheet.file_sha, memo)
+    suffix = stored[0] if stored is not None else ""
     return PageRef(str(app.store.path_for(sheet.file_sha, suffix)), sheet.page_index, sheet.set_index, sheet.kind)
+
+
+def _stored_file(session: Session, sha: str, memo: dict | None) -> tuple[str, str] | None:
+    """(suffix, original name) of a stored file; a stored file never changes, so a job reads it once."""
+    memo = {} if memo is None else memo
+    key = ("stored_file", sha)
+    if key not in memo:
+        stored = session.get(StoredFile, sha)
+        memo[key] = (stored.suffix, stored.original_name) if stored is not None else None
+    return memo[key]
 
 
 # Columns a report or a warning never needs; their JSON (a thumbnail is 3,000 numbers) cost more to
@@ -161,8 +174,16 @@ def _set_id_for(session: Session, ctx: StageContext) -> int:
     name, parts = plans.parse_key(ctx.stage.key)
     if ctx.job.kind == "ingest":
         return int(ctx.job.set_id)
-    comparison = session.get(Comparison, ctx.job.comparison_id)
-    return comparison.old_set_id if parts[0] == "old" else comparison.new_set_id
+    old_set_id, new_set_id = _comparison_sets(session, ctx)
+    return old_set_id if parts[0] == "old" else new_set_id
+
+
+def _comparison_sets(session: Session, ctx: StageContext) -> tuple[int, int]:
+    """The comparison's old and new set ids (fixed for its life: read once per job)."""
+    if "sets" not in ctx.memo:
+        comparison = session.get(Comparison, ctx.job.comparison_id)
+        ctx.memo["sets"] = (comparison.old_set_id, comparison.new_set_id)
+    return ctx.memo["sets"]
 
 
 def _sheet_for_stage(session: Session, ctx: StageContext) -> Sheet:
@@ -177,8 +198,8 @@ def prepare_sheet(session: Session, ctx: StageContext) -> Work:
     if sheet.read_at is not None:  # read meanwhile (by the set's ingest job): nothing to do
         return Work(output=None, context={"sheet_id": sheet.id})
     with_thumbnail = ctx.job.kind == "ingest"  # a comparison makes them in its match and diff stages (cheaper)
-    return Work(ctx.functions.read_sheet, (page_ref(session, ctx.app, sheet), ctx.settings, with_thumbnail),
-                context={"sheet_id": sheet.id, "original": _original_name(session, sheet)})
+    return Work(ctx.functions.read_sheet, (page_ref(session, ctx.app, sheet, ctx.memo), ctx.settings, with_thumbnail),
+                context={"sheet_id": sheet.id})
 
 
 def commit_sheet(session: Session, ctx: StageContext, work: Work, info: SheetInfo | None) -> None:
@@ -197,9 +218,9 @@ def commit_sheet(session: Session, ctx: StageContext, work: Work, info: SheetInf
     sheet.read_at = utcnow()
 
 
-def _original_name(session: Session, sheet: Sheet) -> str:
-    stored = session.get(StoredFile, sheet.file_sha)
-    name = stored.original_name if stored else sheet.file_sha[:12]
+def _original_name(session: Session, sheet: Sheet, memo: dict | None = None) -> str:
+    stored = _stored_file(session, sheet.file_sha, memo)
+    name = stored[1] if stored else sheet.file_sha[:12]
     return f"{name}, page {sheet.page_index + 1}"
 
 
@@ -290,21 +311,24 @@ def _largest_first(matches: list[SheetMatch], old_by_index: dict[int, Sheet], ne
 # ---------------------------------------------------------------- diff stage
 
 
-def _pair_for_stage(session: Session, ctx: StageContext) -> tuple[SheetPair, Sheet, Sheet]:
+def _pair_for_stage(session: Session, ctx: StageContext) -> tuple[SheetPair, Sheet, Sheet, bool]:
+    """The stage's pair, its two sheets (without their heavy columns) and whether either lacks a thumbnail."""
     _, (old_index, new_index) = plans.parse_key(ctx.stage.key)
-    comparison = session.get(Comparison, ctx.job.comparison_id)
-    old = session.scalars(select(Sheet).where(Sheet.set_id == comparison.old_set_id,
-                                              Sheet.set_index == int(old_index))).one()
-    new = session.scalars(select(Sheet).where(Sheet.set_id == comparison.new_set_id,
-                                              Sheet.set_index == int(new_index))).one()
-    pair = session.scalars(select(SheetPair).where(SheetPair.comparison_id == comparison.id,
+    old_set_id, new_set_id = _comparison_sets(session, ctx)
+
+    def sheet(set_id: int, set_index: str) -> tuple[Sheet, bool]:
+        return session.execute(select(Sheet, Sheet.thumbnail_json.is_(None)).options(*HEAVY_SHEET_COLUMNS)
+                               .where(Sheet.set_id == set_id, Sheet.set_index == int(set_index))).one()
+
+    (old, old_bare), (new, new_bare) = sheet(old_set_id, old_index), sheet(new_set_id, new_index)
+    pair = session.scalars(select(SheetPair).where(SheetPair.comparison_id == ctx.job.comparison_id,
                                                    SheetPair.old_sheet_id == old.id,
                                                    SheetPair.new_sheet_id == new.id)).one()
-    return pair, old, new
+    return pair, old, new, old_bare or new_bare
 
 
 def prepare_diff(session: Session, ctx: StageContext) -> Work:
-    pair, old, new = _pair_for_stage(session, ctx)
+    pair, old, new, thumbnails = _pair_for_stage(session, ctx)
     keys = (sheet_key_of(old), sheet_key_of(new), ctx.settings.key())
     context = {"pair_id": pair.id, "keys": keys, "cached": False}
     cached = session.scalars(select(PairResultCache).where(
@@ -316,9 +340,9 @@ def prepare_diff(session: Session, ctx: StageContext) -> Work:
             return Work(output=result, context={**context, "cached": True})
     digest = hashlib.sha256("|".join(keys).encode()).hexdigest()[:24]
     out_dir = Path(ctx.app.config.results_dir) / "pairs" / digest[:2]
-    thumbnails = old.thumbnail_json is None or new.thumbnail_json is None
-    return Work(run_compare_pair, (ctx.functions.compare_pair, page_ref(session, ctx.app, old),
-                                   page_ref(session, ctx.app, new), ctx.settings, str(out_dir), digest, thumbnails),
+    return Work(run_compare_pair, (ctx.functions.compare_pair, page_ref(session, ctx.app, old, ctx.memo),
+                                   page_ref(session, ctx.app, new, ctx.memo), ctx.settings, str(out_dir), digest,
+                                   thumbnails),
                 context=context)
 
 
@@ -342,9 +366,9 @@ def commit_diff(session: Session, ctx: StageContext, work: Work, result: PairRes
     pair.groups_json = list(result.groups)
     pair.diff_state = "done"
     for sheet_id, thumbnail in ((pair.old_sheet_id, result.old_thumbnail), (pair.new_sheet_id, result.new_thumbnail)):
-        sheet = session.get(Sheet, sheet_id)
-        if thumbnail is not None and sheet.thumbnail_json is None:
-            sheet.thumbnail_json = thumbnail
+        if thumbnail is not None:  # an UPDATE, not the row: loading it decodes its thumbnail and OCR words
+            session.execute(update(Sheet).where(Sheet.id == sheet_id, Sheet.thumbnail_json.is_(None))
+                            .values(thumbnail_json=thumbnail))
     session.execute(delete(ChangeRow).where(ChangeRow.pair_id == pair.id))
     for ordinal, change in enumerate(result.changes):
         x0, y0, x1, y1 = (float(v) for v in change.bbox)
@@ -371,7 +395,7 @@ def _store_in_cache(session: Session, keys: tuple[str, str, str], result: PairRe
 
 def fail_diff(session: Session, ctx: StageContext, message: str) -> None:
     """A failed diff is a warning on its pair; the rest of the comparison goes on."""
-    pair, _, _ = _pair_for_stage(session, ctx)
+    pair, _, _, _ = _pair_for_stage(session, ctx)
     session.execute(delete(ChangeRow).where(ChangeRow.pair_id == pair.id))
     pair.diff_state = "failed"
     pair.warnings_json = [f"comparison of this sheet failed: {message}"]

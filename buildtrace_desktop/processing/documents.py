@@ -26,6 +26,7 @@ from buildtrace_desktop.errors import (
     PageTooLargeError,
     UnsupportedFileError,
 )
+from buildtrace_desktop.processing.kept_documents import KEPT
 from buildtrace_desktop.processing.types import Box, CompareSettings, PageRef, Word
 
 PDF_SUFFIXES = {".pdf"}
@@ -77,8 +78,9 @@ def file_kind(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def open_document(path: str | Path, password: str | None = None) -> Iterator[pymupdf.Document]:
-    """Open a PDF or image as a MuPDF document, turning every failure into a clear BadInputError."""
+def open_document(path: str | Path, password: str | None = None, close: bool = True) -> Iterator[pymupdf.Document]:
+    """Open a PDF or image as a MuPDF document, turning every failure into a clear BadInputError.
+    With `close` False, a document that opened cleanly is left open for the caller to keep."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise EmptyDocumentError(f"{path}: the file is empty (0 bytes). Copy it again from its source.")
@@ -102,9 +104,14 @@ def open_document(path: str | Path, password: str | None = None) -> Iterator[pym
             raise EmptyDocumentError(f"{path}: the document has no pages.")
         if doc.is_pdf and doc.is_repaired:
             _check_repaired(doc, path)
+    except BaseException:
+        doc.close()
+        raise
+    try:
         yield doc
     finally:
-        doc.close()
+        if close:
+            doc.close()
 
 
 # What MuPDF says when page content itself is cut short, not just the cross-reference table.
@@ -383,8 +390,29 @@ def pixmap_to_gray(pix: pymupdf.Pixmap) -> np.ndarray:
 
 
 @contextlib.contextmanager
+def _document_for_pages(path: str, password: str | None) -> Iterator[pymupdf.Document]:
+    """The document, from those kept open, or opened (and checked) now."""
+    doc = KEPT.acquire(path, password)
+    if doc is not None:
+        try:
+            yield doc
+        finally:
+            KEPT.release(doc)
+        return
+    with open_document(path, password, close=False) as doc:
+        kept = KEPT.limit > 0 and KEPT.keep(path, password, doc)
+    try:
+        yield doc
+    finally:
+        if kept:
+            KEPT.release(doc)
+        else:
+            doc.close()
+
+
+@contextlib.contextmanager
 def open_page(ref: PageRef, settings: CompareSettings) -> Iterator[OpenPage]:
-    with open_document(ref.path, settings.password) as doc:
+    with _document_for_pages(ref.path, settings.password) as doc:
         try:
             page = doc[ref.page_index]
         except Exception as exc:

@@ -12,6 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+# The engine (PyMuPDF, NumPy, OpenCV) before the job runner's PySide6: once imported, PySide6's import
+# hook reads the source of every module imported after it, looking for "PySide6" (0.25 s of CPU for
+# PyMuPDF's bindings alone). A comparison needs the engine here anyway, to match sheets.
+import buildtrace_desktop.processing.pipeline  # noqa: F401, I001
 from buildtrace_desktop.db.models import Comparison, Job, Sheet, SheetPair
 from buildtrace_desktop.errors import (
     BadInputError,

@@ -14,22 +14,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from keyring.backend import KeyringBackend
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from buildtrace_desktop.db.models import Sheet, StoredFile, Summary
 from buildtrace_desktop.errors import BadInputError, BuildTraceError
-from buildtrace_desktop.llm.errors import LLMConfigError, LLMError
-from buildtrace_desktop.llm.settings import ApiKey, LLMConfig, load_api_key, missing_key_message
-from buildtrace_desktop.llm.usage import Budget
 from buildtrace_desktop.processing.summary import WordTuple, summarize_report
 from buildtrace_desktop.processing.types import CompareSettings, PageRef
 from buildtrace_desktop.services.app import AppContext
 
-if TYPE_CHECKING:  # the LLM client (openai) and the crops (OpenCV) load only when an LLM summary is made
+if TYPE_CHECKING:  # the LLM layer (openai, OpenCV for crops, keyring: 0.1 s to import) loads only when an
+    # LLM summary is made; an offline summary, every `buildtrace compare`'s, never needs it
+    from keyring.backend import KeyringBackend
+
     from buildtrace_desktop.llm.client import LLMResult
     from buildtrace_desktop.llm.crops import SheetImages
+    from buildtrace_desktop.llm.errors import LLMError
+    from buildtrace_desktop.llm.settings import ApiKey, LLMConfig
+    from buildtrace_desktop.llm.usage import Budget
 
 OFFLINE = "offline"
 FAILED_PREFIX = "failed:"  # source of a row that only records what a failed LLM request cost
@@ -99,6 +101,9 @@ def summary_for_report(
     offline = summarize_report(report, words)
     if mode == OFFLINE:
         return offline
+    from buildtrace_desktop.llm.errors import LLMError
+    from buildtrace_desktop.llm.settings import LLMConfig
+
     config = llm_config or LLMConfig()
     try:
         result = _run_llm(report, offline, config, api_key, images, budget, keyring_backend)
@@ -117,6 +122,8 @@ def _run_llm(report: Mapping[str, Any], offline: Mapping[str, Any], config: LLMC
              keyring_backend: KeyringBackend | None) -> LLMResult:
     from buildtrace_desktop.llm.client import summarize_with_llm
     from buildtrace_desktop.llm.crops import change_crops
+    from buildtrace_desktop.llm.errors import LLMConfigError
+    from buildtrace_desktop.llm.settings import load_api_key, missing_key_message
 
     key = api_key if api_key is not None else load_api_key(keyring_backend)
     if key is None and config.is_openai:
@@ -162,6 +169,9 @@ def summarize_comparison(
     offline_row = _store_machine(app, comparison_id, offline)
     if mode == OFFLINE:
         return SummarizeOutcome(offline_row)
+    from buildtrace_desktop.llm.errors import LLMError
+    from buildtrace_desktop.llm.settings import LLMConfig
+
     config = llm_config or LLMConfig()
     images = _sheet_images(report, results, pages)
     try:
@@ -219,6 +229,8 @@ def summary_versions(app: AppContext, comparison_id: int, source: str = OFFLINE)
 
 def llm_usage(app: AppContext, comparison_id: int) -> Budget:
     """Tokens and estimated cost of every LLM request of the comparison so far (failed ones too)."""
+    from buildtrace_desktop.llm.usage import Budget
+
     with app.db.read() as s:
         tokens, cost = s.execute(
             select(func.coalesce(func.sum(Summary.tokens_in + Summary.tokens_out), 0),

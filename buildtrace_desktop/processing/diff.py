@@ -106,11 +106,9 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
         removed |= dark_removed
     else:
         added, removed = changed_ink(old, new, p)
-    cloud_ink = _scan_cloud_ink(sharp_old, sharp_new, p, old_scan, new_scan)
     if valid is not None:
         added &= valid
         removed &= valid
-        cloud_ink = tuple(None if m is None else m & valid for m in cloud_ink)
     # Scan noise is everywhere on a scanned side: drop its specks before grouping, or they would chain
     # regions together. A vector side has few; group_regions drops them per region, far cheaper.
     small_blob = params_for(dpi, False).min_blob_px
@@ -118,6 +116,9 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
         added = _drop_specks(added, p.min_blob_px)
     if old_scan:
         removed = _drop_specks(removed, p.min_blob_px)
+    cloud_ink = _scan_cloud_ink(sharp_old, sharp_new, p, added if new_scan else None, removed if old_scan else None)
+    if valid is not None:
+        cloud_ink = tuple(None if m is None else m & valid for m in cloud_ink)
     if old_scan or new_scan:
         p = replace(p, min_blob_px=small_blob)
     cloud_regions = take_out_clouds(added, removed, dpi, *cloud_ink)
@@ -174,15 +175,21 @@ def take_out_clouds(added: np.ndarray, removed: np.ndarray, dpi: float, added_so
     return out
 
 
-def _scan_cloud_ink(old: np.ndarray, new: np.ndarray, p: DiffParams, old_scan: bool,
-                    new_scan: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(added, removed) ink of a scanned side at SCAN_CLOUD_LEVEL, specks dropped; None for a side that
-    is not a scan (a render's strict level already holds a coloured cloud whole)."""
-    if not (old_scan or new_scan):
-        return None, None
-    added, removed = changed_ink(old, new, replace(p, levels=(SCAN_CLOUD_LEVEL,)))
-    return (_drop_specks(added, p.min_blob_px) if new_scan else None,
-            _drop_specks(removed, p.min_blob_px) if old_scan else None)
+def _scan_cloud_ink(old: np.ndarray, new: np.ndarray, p: DiffParams, added: np.ndarray | None,
+                    removed: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(added, removed) ink of a scanned side at SCAN_CLOUD_LEVEL, specks dropped, for the sides whose
+    ink at the strict level is given (a render's strict level already holds a coloured cloud whole).
+    Only around the strict ink: a cloud that falls apart there still leaves pieces all along it."""
+    out: list[np.ndarray | None] = []
+    near = np.ones((3, 3), np.uint8)
+    for k, strict in enumerate((added, removed)):
+        if strict is None:
+            out.append(None)
+            continue
+        where = cv2.dilate(any_pool(any_pool(strict, 16), TILE // 16), near)
+        soft = changed_ink(old, new, replace(p, levels=(SCAN_CLOUD_LEVEL,)), where)[k]
+        out.append(_drop_specks(soft, p.min_blob_px))
+    return out[0], out[1]
 
 
 def _reweighted(old: np.ndarray, new: np.ndarray, box: tuple[int, int, int, int], p: DiffParams) -> bool:
@@ -230,8 +237,10 @@ def level_masks(old: np.ndarray, new: np.ndarray, strict: int, loose: int) -> tu
     return _ink(old, strict), _ink(new, strict), _ink(old, loose), _ink(new, loose)
 
 
-def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.ndarray, np.ndarray]:
-    """Masks (uint8 0/1) of added and removed ink, computed only in tiles where the ink differs.
+def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams,
+                where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Masks (uint8 0/1) of added and removed ink, computed only in tiles where the ink differs (and,
+    with `where`, a 0/1 grid of TILE cells, only in the cells it marks).
 
     Ink is compared at two levels: all ink (light hairlines, hatching) and dark ink only. Dark text on a
     light hatch would otherwise hide: every new stroke lies within a pixel of some hatch line.
@@ -245,13 +254,15 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams) -> tuple[np.nda
     gap = min(loose - strict for strict, loose in p.levels)
     candidates = cv2.threshold(cv2.absdiff(old, new), gap, 1, cv2.THRESH_BINARY)[1]
     busy = any_pool(any_pool(candidates, 16), TILE // 16)  # two passes: any_pool's cell is at most 22
+    if where is not None:
+        busy &= where
 
     def one_sided(o, n, o_loose, n_loose) -> tuple[np.ndarray, np.ndarray]:
         return n & (1 - cv2.dilate(o_loose, kernel)), o & (1 - cv2.dilate(n_loose, kernel))
 
     if not busy.any():
         return np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
-    if busy.mean() > 0.5:  # scans differ everywhere: whole-image operations are faster than tiles
+    if where is None and busy.mean() > 0.5:  # scans differ everywhere: whole-image operations are faster than tiles
         levels = [level_masks(old, new, strict, loose) for strict, loose in p.levels]
         added = np.zeros((h, w), np.uint8)
         removed = np.zeros((h, w), np.uint8)

@@ -1,8 +1,9 @@
 """What a job is made of: its stages, as rows in `job_stages`, and the order they may run in.
 
 Stage keys (unique per job):
-    "sheet:<set_index>"            ingest job: read one page's sheet number and title
-    "sheet:<old|new>:<set_index>"  compare job: same, only for sheets not read yet
+    "sheet:<pages>"                ingest job: read the sheet number and title of a few pages
+    "sheet:<old|new>:<pages>"      compare job: same, only for sheets not read yet
+                                   (<pages>: "<set_index>" or "<first>-<last>", consecutive set indexes)
     "match"                        compare job: pair old and new sheets
     "diff:<old_index>:<new_index>" compare job: one matched pair (inserted by the match stage)
     "report"                       compare job: warnings and exit code of the comparison
@@ -25,8 +26,42 @@ DIFF_POSITION_BASE = 100_000  # diff stages sort after sheet stages and the matc
 REPORT_POSITION = 10_000_000
 
 
-def sheet_key(side: str | None, set_index: int) -> str:
-    return f"sheet:{set_index}" if side is None else f"sheet:{side}:{set_index}"
+# A sheet stage reads a run of consecutive pages: its bookkeeping (two transactions, a call to a worker
+# process) costs the main process more than reading a simple page costs a worker. Runs are short enough
+# that every set keeps at least MIN_SHEET_STAGES of them for the workers to share.
+MAX_SHEETS_PER_STAGE = 16
+MIN_SHEET_STAGES = 8
+
+
+def sheets_per_stage(unread: int) -> int:
+    return max(1, min(MAX_SHEETS_PER_STAGE, unread // MIN_SHEET_STAGES))
+
+
+def sheet_key(side: str | None, first: int, last: int | None = None) -> str:
+    pages = str(first) if last is None or last == first else f"{first}-{last}"
+    return f"sheet:{pages}" if side is None else f"sheet:{side}:{pages}"
+
+
+def sheet_indexes(key: str) -> list[int]:
+    """The set indexes a sheet stage reads: 'sheet:old:4-7' -> [4, 5, 6, 7]; 'sheet:3' -> [3]."""
+    first, _, last = parse_key(key)[1][-1].partition("-")
+    return list(range(int(first), int(last or first) + 1))
+
+
+def _sheet_stages(session: Session, job: Job, side: str | None, sheets: list[Sheet], position: int) -> int:
+    """Add the stages that read the unread `sheets`, runs of consecutive ones; return the next position."""
+    unread = [sheet.set_index for sheet in sheets if sheet.read_at is None]
+    per_stage = sheets_per_stage(len(unread))
+    runs: list[list[int]] = []
+    for index in unread:
+        if runs and len(runs[-1]) < per_stage and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    for run in runs:
+        session.add(JobStage(job_id=job.id, name="sheet", key=sheet_key(side, run[0], run[-1]), position=position))
+        position += 1
+    return position
 
 
 def diff_key(old_index: int, new_index: int) -> str:
@@ -57,10 +92,7 @@ def create_ingest_job(session: Session, set_id: int, settings: CompareSettings) 
     session.add(job)
     session.flush()
     sheets = session.scalars(select(Sheet).where(Sheet.set_id == set_id).order_by(Sheet.set_index)).all()
-    for sheet in sheets:
-        if sheet.read_at is None:
-            session.add(JobStage(job_id=job.id, name="sheet", key=sheet_key(None, sheet.set_index),
-                                 position=sheet.set_index))
+    _sheet_stages(session, job, None, list(sheets), 0)
     session.flush()
     return job
 
@@ -73,11 +105,7 @@ def create_compare_job(session: Session, comparison: Comparison) -> Job:
     position = 0
     for side, set_id in (("old", comparison.old_set_id), ("new", comparison.new_set_id)):
         sheets = session.scalars(select(Sheet).where(Sheet.set_id == set_id).order_by(Sheet.set_index)).all()
-        for sheet in sheets:
-            if sheet.read_at is None:
-                session.add(JobStage(job_id=job.id, name="sheet", key=sheet_key(side, sheet.set_index),
-                                     position=position))
-                position += 1
+        position = _sheet_stages(session, job, side, list(sheets), position)
     session.add(JobStage(job_id=job.id, name="match", key="match", position=DIFF_POSITION_BASE - 1))
     session.add(JobStage(job_id=job.id, name="report", key="report", position=REPORT_POSITION))
     session.flush()
@@ -112,7 +140,10 @@ def describe_key(key: str) -> str:
     name, parts = parse_key(key)
     if name == "sheet":
         side = f"{parts[0]} " if len(parts) == 2 else ""
-        return f"read {side}page {int(parts[-1]) + 1}"
+        indexes = sheet_indexes(key)
+        if len(indexes) > 1:
+            return f"read {side}pages {indexes[0] + 1}-{indexes[-1] + 1}"
+        return f"read {side}page {indexes[0] + 1}"
     if name == "diff":
         return f"compare old page {int(parts[0]) + 1} with new page {int(parts[1]) + 1}"
     if name == "match":

@@ -59,6 +59,11 @@ def import_engine() -> None:
     import buildtrace_desktop.processing.pipeline  # noqa: F401
 
 
+def read_sheets(fn: Callable[..., Any], pages: list[Any], settings: Any, with_thumbnail: bool) -> list[Any]:
+    """The sheet stage's call in a worker process: read a run of pages, one after another."""
+    return [fn(page, settings, with_thumbnail) for page in pages]
+
+
 def run_compare_pair(fn: Callable[..., Any], old: Any, new: Any, settings: Any, out_dir: str, name: str,
                      thumbnails: bool = False) -> Any:
     """The diff stage's call in a worker process (top level: picklable). It lives here, not in `stages`,

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, defer
 
 from buildtrace_desktop.db.models import (
@@ -30,7 +31,7 @@ from buildtrace_desktop.db.models import (
 )
 from buildtrace_desktop.errors import BuildTraceError, ExitCode
 from buildtrace_desktop.jobs import plans
-from buildtrace_desktop.jobs.processes import run_compare_pair
+from buildtrace_desktop.jobs.processes import read_sheets, run_compare_pair
 from buildtrace_desktop.processing.types import (
     Alignment,
     Change,
@@ -91,9 +92,14 @@ def sheet_key_of(sheet: Sheet) -> str:
 
 
 def page_ref(session: Session, app: Any, sheet: Sheet, memo: dict | None = None) -> PageRef:
-    stored = _stored_file(session, sheet.file_sha, memo)
+    return _page_ref(session, app, sheet.file_sha, sheet.page_index, sheet.set_index, sheet.kind, memo)
+
+
+def _page_ref(session: Session, app: Any, sha: str, page_index: int, set_index: int, kind: str,
+              memo: dict | None) -> PageRef:
+    stored = _stored_file(session, sha, memo)
     suffix = stored[0] if stored is not None else ""
-    return PageRef(str(app.store.path_for(sheet.file_sha, suffix)), sheet.page_index, sheet.set_index, sheet.kind)
+    return PageRef(str(app.store.path_for(sha, suffix)), page_index, set_index, kind)
 
 
 def _stored_file(session: Session, sha: str, memo: dict | None) -> tuple[str, str] | None:
@@ -186,36 +192,36 @@ def _comparison_sets(session: Session, ctx: StageContext) -> tuple[int, int]:
     return ctx.memo["sets"]
 
 
-def _sheet_for_stage(session: Session, ctx: StageContext) -> Sheet:
-    _, parts = plans.parse_key(ctx.stage.key)
-    set_index = int(parts[-1])
-    set_id = _set_id_for(session, ctx)
-    return session.scalars(select(Sheet).where(Sheet.set_id == set_id, Sheet.set_index == set_index)).one()
+def _sheets_for_stage(session: Session, ctx: StageContext) -> list[tuple[int, int, str, int, str]]:
+    """(id, set index, file sha, page index, kind) of the stage's sheets not read yet (another job, the
+    set's ingest, may have read some meanwhile)."""
+    indexes = plans.sheet_indexes(ctx.stage.key)
+    return list(session.execute(
+        select(Sheet.id, Sheet.set_index, Sheet.file_sha, Sheet.page_index, Sheet.kind)
+        .where(Sheet.set_id == _set_id_for(session, ctx), Sheet.set_index.between(indexes[0], indexes[-1]),
+               Sheet.read_at.is_(None)).order_by(Sheet.set_index)))
 
 
 def prepare_sheet(session: Session, ctx: StageContext) -> Work:
-    sheet = _sheet_for_stage(session, ctx)
-    if sheet.read_at is not None:  # read meanwhile (by the set's ingest job): nothing to do
-        return Work(output=None, context={"sheet_id": sheet.id})
+    sheets = _sheets_for_stage(session, ctx)
+    if not sheets:  # read meanwhile: nothing to do
+        return Work(output=[], context={"sheet_ids": []})
     with_thumbnail = ctx.job.kind == "ingest"  # a comparison makes them in its match and diff stages (cheaper)
-    return Work(ctx.functions.read_sheet, (page_ref(session, ctx.app, sheet, ctx.memo), ctx.settings, with_thumbnail),
-                context={"sheet_id": sheet.id})
+    refs = [_page_ref(session, ctx.app, sha, page, index, kind, ctx.memo) for _, index, sha, page, kind in sheets]
+    return Work(read_sheets, (ctx.functions.read_sheet, refs, ctx.settings, with_thumbnail),
+                context={"sheet_ids": [row[0] for row in sheets]})
 
 
-def commit_sheet(session: Session, ctx: StageContext, work: Work, info: SheetInfo | None) -> None:
-    if info is None:
-        return
-    sheet = session.get(Sheet, work.context["sheet_id"])
-    sheet.sheet_number = info.sheet_number
-    sheet.title = info.title
-    sheet.number_source = info.number_source
-    sheet.width_pt, sheet.height_pt = (float(v) for v in info.page_size)
-    sheet.has_text_layer = info.has_text_layer
-    sheet.number_candidates_json = info.number_candidates
-    sheet.ocr_words_json = info.ocr_words
-    if info.thumbnail is not None:
-        sheet.thumbnail_json = info.thumbnail
-    sheet.read_at = utcnow()
+def commit_sheet(session: Session, ctx: StageContext, work: Work, infos: list[SheetInfo]) -> None:
+    now = utcnow()
+    for sheet_id, info in zip(work.context["sheet_ids"], infos, strict=True):
+        values = dict(sheet_number=info.sheet_number, title=info.title, number_source=info.number_source,
+                      width_pt=float(info.page_size[0]), height_pt=float(info.page_size[1]),
+                      has_text_layer=info.has_text_layer, number_candidates_json=info.number_candidates,
+                      ocr_words_json=info.ocr_words, read_at=now)
+        if info.thumbnail is not None:
+            values["thumbnail_json"] = info.thumbnail
+        session.execute(update(Sheet.__table__).where(Sheet.__table__.c.id == sheet_id).values(**values))
 
 
 def _original_name(session: Session, sheet: Sheet, memo: dict | None = None) -> str:
@@ -239,8 +245,8 @@ def prepare_match(session: Session, ctx: StageContext) -> Work:
     comparison = session.get(Comparison, ctx.job.comparison_id)
     old, new = _sets_sheets(session, comparison)
     infos = {"old": [sheet_info(s) for s in old], "new": [sheet_info(s) for s in new]}
-    refs = {"old": {s.set_index: page_ref(session, ctx.app, s) for s in old},
-            "new": {s.set_index: page_ref(session, ctx.app, s) for s in new}}
+    refs = {"old": {s.set_index: page_ref(session, ctx.app, s, ctx.memo) for s in old},
+            "new": {s.set_index: page_ref(session, ctx.app, s, ctx.memo) for s in new}}
     settings = ctx.settings
 
     def thumbnail(side: str, set_index: int) -> list[list[int]] | None:
@@ -330,7 +336,7 @@ def _pair_for_stage(session: Session, ctx: StageContext) -> tuple[SheetPair, She
 def prepare_diff(session: Session, ctx: StageContext) -> Work:
     pair, old, new, thumbnails = _pair_for_stage(session, ctx)
     keys = (sheet_key_of(old), sheet_key_of(new), ctx.settings.key())
-    context = {"pair_id": pair.id, "keys": keys, "cached": False}
+    context = {"pair_id": pair.id, "keys": keys, "cached": False, "sheet_ids": (pair.old_sheet_id, pair.new_sheet_id)}
     cached = session.scalars(select(PairResultCache).where(
         PairResultCache.old_key == keys[0], PairResultCache.new_key == keys[1],
         PairResultCache.settings_key == keys[2])).first()
@@ -351,46 +357,47 @@ def _images_present(result: PairResult) -> bool:
 
 
 def commit_diff(session: Session, ctx: StageContext, work: Work, result: PairResult) -> None:
-    pair = session.get(SheetPair, work.context["pair_id"])
-    pair.matrix_json = [list(map(float, row)) for row in result.alignment.matrix]
-    pair.confidence = float(result.alignment.confidence)
-    pair.align_method = result.alignment.method
-    pair.dpi = float(result.dpi)
-    pair.text_source = result.text_source
-    pair.seconds = float(result.seconds)
-    pair.warnings_json = list(result.warnings)
-    pair.overlay_path = result.overlay_png
-    pair.side_by_side_path = result.side_by_side_png
-    pair.location_context_json = result.location_context
-    pair.clouds_json = list(result.clouds)
-    pair.groups_json = list(result.groups)
-    pair.diff_state = "done"
-    for sheet_id, thumbnail in ((pair.old_sheet_id, result.old_thumbnail), (pair.new_sheet_id, result.new_thumbnail)):
+    # Core statements on the tables, not ORM objects: the unit of work's flush of one pair's rows cost the
+    # main process 4 ms, more than the statements themselves (and on two cores the main process takes its
+    # time from the workers).
+    pairs, sheets, changes = SheetPair.__table__, Sheet.__table__, ChangeRow.__table__
+    pair_id = work.context["pair_id"]
+    session.execute(update(pairs).where(pairs.c.id == pair_id).values(
+        matrix_json=[list(map(float, row)) for row in result.alignment.matrix],
+        confidence=float(result.alignment.confidence), align_method=result.alignment.method,
+        dpi=float(result.dpi), text_source=result.text_source, seconds=float(result.seconds),
+        warnings_json=list(result.warnings), overlay_path=result.overlay_png,
+        side_by_side_path=result.side_by_side_png, location_context_json=result.location_context,
+        clouds_json=list(result.clouds), groups_json=list(result.groups), diff_state="done"))
+    for sheet_id, thumbnail in zip(work.context["sheet_ids"], (result.old_thumbnail, result.new_thumbnail),
+                                   strict=True):
         if thumbnail is not None:  # an UPDATE, not the row: loading it decodes its thumbnail and OCR words
-            session.execute(update(Sheet).where(Sheet.id == sheet_id, Sheet.thumbnail_json.is_(None))
+            session.execute(update(sheets).where(sheets.c.id == sheet_id, sheets.c.thumbnail_json.is_(None))
                             .values(thumbnail_json=thumbnail))
-    session.execute(delete(ChangeRow).where(ChangeRow.pair_id == pair.id))
+    session.execute(delete(changes).where(changes.c.pair_id == pair_id))
+    rows = []
     for ordinal, change in enumerate(result.changes):
         x0, y0, x1, y1 = (float(v) for v in change.bbox)
-        session.add(ChangeRow(
-            pair_id=pair.id, ordinal=ordinal, kind=change.kind, x0=x0, y0=y0, x1=x1, y1=y1,
+        rows.append(dict(
+            pair_id=pair_id, ordinal=ordinal, kind=change.kind, x0=x0, y0=y0, x1=x1, y1=y1,
             area=float(change.area), text_removed=list(change.text_removed), text_added=list(change.text_added),
             added_px=int(change.added_px), removed_px=int(change.removed_px), review_status="open",
-            what=change.what or None, cloud=change.cloud, group_id=change.group, tag=change.tag,
+            what=change.what or None, cloud=change.cloud, group_id=change.group, tag=change.tag, note=None,
+            reviewed_at=None,
         ))
+    if rows:
+        session.execute(insert(changes), rows)
     if not work.context["cached"]:
         _store_in_cache(session, work.context["keys"], result)
 
 
 def _store_in_cache(session: Session, keys: tuple[str, str, str], result: PairResult) -> None:
-    exists = session.scalars(select(PairResultCache.id).where(
-        PairResultCache.old_key == keys[0], PairResultCache.new_key == keys[1],
-        PairResultCache.settings_key == keys[2])).first()
+    """Insert the pair's result, or replace a stale entry (its images were deleted)."""
     data = pair_result_to_json(result)
-    if exists is None:
-        session.add(PairResultCache(old_key=keys[0], new_key=keys[1], settings_key=keys[2], result_json=data))
-    else:  # a stale entry (its images were deleted): replace it
-        session.get(PairResultCache, exists).result_json = data
+    statement = sqlite_insert(PairResultCache.__table__).values(
+        old_key=keys[0], new_key=keys[1], settings_key=keys[2], result_json=data, created_at=utcnow())
+    session.execute(statement.on_conflict_do_update(index_elements=["old_key", "new_key", "settings_key"],
+                                                    set_={"result_json": statement.excluded.result_json}))
 
 
 def fail_diff(session: Session, ctx: StageContext, message: str) -> None:

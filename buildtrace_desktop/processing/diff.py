@@ -251,11 +251,12 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams,
     # Ink strict on one side and not even loose on the other differs by more than the gap between the
     # two levels, so pixels closer than the smallest gap cannot differ: one subtraction finds the tiles
     # worth the work (on a revised sheet in the common frame, a few percent of them).
-    gap = min(loose - strict for strict, loose in p.levels)
-    candidates = cv2.threshold(cv2.absdiff(old, new), gap, 1, cv2.THRESH_BINARY)[1]
-    busy = any_pool(any_pool(candidates, 16), TILE // 16)  # two passes: any_pool's cell is at most 22
-    if where is not None:
-        busy &= where
+    if where is None:
+        gap = min(loose - strict for strict, loose in p.levels)
+        candidates = cv2.threshold(cv2.absdiff(old, new), gap, 1, cv2.THRESH_BINARY)[1]
+        busy = any_pool(any_pool(candidates, 16), TILE // 16)  # two passes: any_pool's cell is at most 22
+    else:
+        busy = where
 
     def one_sided(o, n, o_loose, n_loose) -> tuple[np.ndarray, np.ndarray]:
         return n & (1 - cv2.dilate(o_loose, kernel)), o & (1 - cv2.dilate(n_loose, kernel))

@@ -21,6 +21,7 @@ from buildtrace_desktop.processing import (
     review_units,
     sheets,
     summary,
+    text_lines,
     textdiff,
     what,
     wordcheck,
@@ -115,6 +116,7 @@ def _align_and_diff(old_page, new_page, new_img, dpi: float, settings: CompareSe
                                words_px)
     changes = diff.regions_to_changes(regions, dpi)
     text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
+    changes = text_lines.join_text_lines(changes)
     for change in changes:
         change.what = what.describe(change)
     clouds = _cloud_entries(regions, changes, old_page, new_page, alignment, dpi, settings)

@@ -57,7 +57,11 @@ def changed_words(old: np.ndarray, new: np.ndarray, word_boxes_px, dpi: float) -
         removed = (_ink(o, WORD_DARK) & (1 - cv2.dilate(_ink(n, WORD_LOOSE), kernel)))[inner]
         added = (_ink(n, WORD_DARK) & (1 - cv2.dilate(_ink(o, WORD_LOOSE), kernel)))[inner]
         if max(_largest_blob(removed), _largest_blob(added)) >= min_stroke_px:
-            regions.append(Region((x0, y0, x1, y1), int(cv2.countNonZero(added)), int(cv2.countNonZero(removed))))
+            # Where in the word its ink changed: a long word crossed by a new line of text changes in a
+            # few strokes, and its whole box would join the neighbouring words into one region.
+            bx, by, bw, bh = cv2.boundingRect(removed | added)
+            regions.append(Region((x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh), int(cv2.countNonZero(added)),
+                                  int(cv2.countNonZero(removed))))
     return regions
 
 

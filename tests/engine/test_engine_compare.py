@@ -133,8 +133,8 @@ def test_digit_changed_inside_a_word_of_a_scan_is_found(tmp_path: Path, sample_o
     def changes_at_word(new: Path) -> list:
         result = pipeline.compare_pair(old_page, documents.list_pages([new])[0], CompareSettings())
         assert result.alignment.confidence > 0.8
-        cx, cy = align.apply(result.alignment.matrix, (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)
-        return [c for c in result.changes if c.bbox[0] - 3 <= cx <= c.bbox[2] + 3 and c.bbox[1] - 3 <= cy <= c.bbox[3] + 3]
+        (x0, y0), (x1, y1) = (align.apply(result.alignment.matrix, x, y) for x, y in ((box.x0, box.y0), (box.x1, box.y1)))
+        return [c for c in result.changes if c.bbox[0] < x1 + 3 and c.bbox[2] > x0 - 3 and c.bbox[1] < y1 + 3 and c.bbox[3] > y0 - 3]
 
     assert changes_at_word(unchanged) == []
     found = changes_at_word(changed)
@@ -156,3 +156,22 @@ def test_low_confidence_is_a_warning_not_a_silent_overlay(tmp_path: Path, sample
     assert sheet["status"] == "matched"
     assert sheet["alignment"]["confidence"] < 0.6
     assert any("low-confidence alignment" in w for w in sheet["warnings"])
+
+
+def test_a_word_crossed_by_new_text_on_a_scan_is_changed_where_it_was_crossed(tmp_path: Path, sample_old: Path) -> None:
+    """A short mark written across the middle of a long word: the change is where the mark is, not the
+    whole word (whose box would join its neighbours into one region)."""
+    old = pdf_makers.subset(sample_old, [0], tmp_path / "old.pdf")
+    with pymupdf.open(old) as doc:
+        page = doc[0]
+        x0, y0, x1, y1 = next(w[:4] for w in page.get_text("words") if w[4] == "CONFERENCE/BREAK")
+        mid = (x0 + x1) / 2
+        page.draw_line((mid, y0 - 2), (mid + 4, y1 + 2), width=1.2)
+        doc.save(tmp_path / "marked.pdf")
+    scanned = pdf_makers.scan(tmp_path / "marked.pdf", tmp_path / "new.pdf", angle_deg=0.3)
+    result = pipeline.compare_pair(documents.list_pages([old])[0], documents.list_pages([scanned])[0],
+                                   CompareSettings(ocr=False))
+    (wx0, wy0), (wx1, wy1) = (align.apply(result.alignment.matrix, x, y) for x, y in ((x0, y0), (x1, y1)))
+    near = [c for c in result.changes if c.bbox[0] < wx1 and c.bbox[2] > wx0 and c.bbox[1] < wy1 + 3 and c.bbox[3] > wy0 - 3]
+    assert len(near) == 1, [c.bbox for c in result.changes]
+    assert near[0].bbox[2] - near[0].bbox[0] < 0.5 * (x1 - x0), (near[0].bbox, (x0, x1))

@@ -27,6 +27,7 @@ from sqlalchemy import func, select, update
 from buildtrace_desktop.db.models import Comparison, Job, JobStage, utcnow
 from buildtrace_desktop.errors import BuildTraceError, ExitCode
 from buildtrace_desktop.jobs import plans
+from buildtrace_desktop.jobs.memory import MemoryBudget, budget_for_workers
 from buildtrace_desktop.jobs.processes import (
     call_in_thread,
     import_engine,
@@ -92,6 +93,7 @@ class JobRunner:
         # stage's rows and prepares the next, another's work is already queued, so no process waits.
         self._pool.setMaxThreadCount(self.max_workers if in_process else 2 * self.max_workers)
         self._processes: cf.ProcessPoolExecutor | None = None
+        self._memory = MemoryBudget(budget_for_workers(self.max_workers))
         self._lock = threading.RLock()
         self._active: dict[int, _ActiveJob] = {}
         self._runnables: set[_StageRunnable] = set()
@@ -305,6 +307,17 @@ class JobRunner:
             return work.output
         if not work.heavy:
             return work.fn(*work.args)
+        if self.in_process or not work.memory_mb:
+            return self._wait_for(work, active)
+        # Worker processes: the stages running at once share the run's memory budget (jobs.memory)
+        if not self._memory.take(work.memory_mb, active.cancel.is_set, POLL_SECONDS):
+            return None  # cancelled while waiting for room
+        try:
+            return self._wait_for(work, active)
+        finally:
+            self._memory.give_back(work.memory_mb)
+
+    def _wait_for(self, work: Work, active: _ActiveJob) -> Any:
         future = call_in_thread(work.fn, work.args) if self.in_process else self._process_pool().submit(work.fn, *work.args)
         while True:
             try:

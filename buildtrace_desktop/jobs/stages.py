@@ -31,6 +31,7 @@ from buildtrace_desktop.db.models import (
 )
 from buildtrace_desktop.errors import BuildTraceError, ExitCode
 from buildtrace_desktop.jobs import plans
+from buildtrace_desktop.jobs.memory import budget_for_workers, pair_memory_mb
 from buildtrace_desktop.jobs.processes import read_sheets, run_compare_pair
 from buildtrace_desktop.processing.types import (
     Alignment,
@@ -80,6 +81,7 @@ class Work:
     args: tuple = ()
     heavy: bool = True
     output: Any = None
+    memory_mb: float = 0.0  # what the call adds to a worker process's memory (jobs.memory), if known
     context: dict[str, Any] = field(default_factory=dict)
 
 
@@ -346,10 +348,15 @@ def prepare_diff(session: Session, ctx: StageContext) -> Work:
             return Work(output=result, context={**context, "cached": True})
     digest = hashlib.sha256("|".join(keys).encode()).hexdigest()[:24]
     out_dir = Path(ctx.app.config.results_dir) / "pairs" / digest[:2]
+    memory_mb = pair_memory_mb([(s.width_pt or 0.0, s.height_pt or 0.0) for s in (old, new)], ctx.settings.dpi,
+                               ctx.settings.max_pixels, not (old.has_text_layer and new.has_text_layer))
+    # A pair that would not fit twice in the budget leaves its worker's memory to the OS when done, so
+    # that the next such pair, in the other worker, finds it there.
+    release = memory_mb > budget_for_workers(2) / 2
     return Work(run_compare_pair, (ctx.functions.compare_pair, page_ref(session, ctx.app, old, ctx.memo),
                                    page_ref(session, ctx.app, new, ctx.memo), ctx.settings, str(out_dir), digest,
-                                   thumbnails),
-                context=context)
+                                   thumbnails, release),
+                context=context, memory_mb=memory_mb)
 
 
 def _images_present(result: PairResult) -> bool:

@@ -222,6 +222,9 @@ class OpenPage:
                 img = self._render(dpi, None)
                 if native:
                     self._native = img
+                    # MuPDF keeps its own decoded copy of the scan in its cache; this one serves every
+                    # later clip, so that copy (27 MB for a 42 x 30 in sheet at 150 dpi) can go
+                    pymupdf.TOOLS.store_shrink(100)
                 return img
             return self._cut_from_native(dpi, clip)
         return self._render(dpi, clip)

@@ -125,3 +125,14 @@ def read_sheet_needing_password(page: PageRef, settings: CompareSettings, with_t
     if settings.password != "s3cret-pw":
         raise AssertionError(f"stage got password {settings.password!r}")
     return read_sheet(page, settings)
+
+
+def timed_compare(old: PageRef, new: PageRef, settings: CompareSettings, out_dir=None, name=None, thumbnails=False):
+    """Leaves when it ran (start and end, wall clock) in $BT_TEST_PID_DIR/<new page>, for overlap checks."""
+    import os
+    import time
+
+    started = time.time()
+    time.sleep(0.5)
+    (Path(os.environ["BT_TEST_PID_DIR"]) / str(new.set_index)).write_text(f"{started} {time.time()}")
+    return compare_pair(old, new, settings, out_dir, name)

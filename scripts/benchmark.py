@@ -23,8 +23,10 @@ Peak memory is that of all the run's processes together (the main process and it
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -85,23 +87,32 @@ def engine_per_sheet(old: Path, new: Path, dpi: float, out: Path) -> None:
         print(f"{i + 1:>4} {info.sheet_number or '-':<12} {wall:>7.2f} {cpu:>7.2f} {rss:>12.0f} {len(result.changes):>8}")
 
 
+# The app as installed runs from compiled bytecode (pip and PyInstaller write it); a development shell
+# with PYTHONDONTWRITEBYTECODE=1 would make every process of every run compile the app's sources again
+# (0.18 s of CPU for all of them). The runs here may write and reuse __pycache__, as an installed app does.
+CLI_ENV_DROP = ("PYTHONDONTWRITEBYTECODE",)
+
+
 def run_cli(old: Path, new: Path, out: Path, dpi: float, jobs: int, home: Path) -> tuple[float, float, float, int]:
     """Wall and CPU seconds, the peak of all the run's processes' resident memory together (MB, sampled
-    every 50 ms), and the exit code of one `buildtrace compare`."""
+    every 50 ms), and the exit code of one `buildtrace compare`. Prints where the wall time went (the job
+    stages' timestamps) and each process's memory at the peak."""
     import psutil
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    env = dict(os.environ, BUILDTRACE_HOME=str(home))
+    started, started_utc = time.perf_counter(), dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    env = {k: v for k, v in os.environ.items() if k not in CLI_ENV_DROP}
+    env["BUILDTRACE_HOME"] = str(home)
     proc = subprocess.Popen([sys.executable, "-m", "buildtrace_desktop", "compare", str(old), str(new), "--out",
                              str(out), "--dpi", str(dpi), "--jobs", str(jobs), "--summary", "offline"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-    peak = 0.0
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    peak, at_peak = 0.0, []
     root = psutil.Process(proc.pid)
     while proc.poll() is None:
         try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree) / 2**20)
+            rss = [p.memory_info().rss / 2**20 for p in [root, *root.children(recursive=True)]]
+            if sum(rss) > peak:
+                peak, at_peak = sum(rss), sorted(rss, reverse=True)
         except psutil.Error:
             pass  # a worker came or went between listing and reading
         time.sleep(0.05)
@@ -111,7 +122,28 @@ def run_cli(old: Path, new: Path, out: Path, dpi: float, jobs: int, home: Path) 
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode not in (0, 1):
         print(stderr)
+    print(f"    timeline: {stage_timeline(home, started_utc, wall)}; MB by process at the peak: "
+          f"{', '.join(f'{v:.0f}' for v in at_peak)}")
     return wall, cpu, peak, proc.returncode
+
+
+def stage_timeline(home: Path, started_utc: dt.datetime, wall: float) -> str:
+    """Seconds from the command's start: when the job began, each phase's span, and the time after it."""
+    db = home / "buildtrace.db"
+    if not db.is_file():
+        return "no database"
+    with sqlite3.connect(db) as conn:
+        job = conn.execute("SELECT started_at, finished_at FROM jobs ORDER BY id DESC LIMIT 1").fetchone()
+        phases = conn.execute("SELECT name, min(started_at), max(finished_at), count(*) FROM job_stages "
+                              "GROUP BY name ORDER BY min(started_at)").fetchall()
+    if not job or not job[0] or not job[1]:
+        return "job unfinished"
+
+    def at(stamp: str) -> float:
+        return (dt.datetime.fromisoformat(stamp) - started_utc).total_seconds()
+
+    spans = [f"{name} x{count} {at(a):.2f}-{at(b):.2f}" for name, a, b, count in phases if a and b]
+    return f"job {at(job[0]):.2f}-{at(job[1]):.2f} s ({', '.join(spans)}), then {wall - at(job[1]):.2f} s"
 
 
 def build_one_line_sets(folder: Path, count: int) -> tuple[Path, Path]:

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QRunnable, QThreadPool
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from buildtrace_desktop.db.models import Comparison, Job, JobStage, utcnow
 from buildtrace_desktop.errors import BuildTraceError, ExitCode
-from buildtrace_desktop.jobs import plans
+from buildtrace_desktop.jobs import plans, records
 from buildtrace_desktop.jobs.memory import MemoryBudget, budget_for_workers
 from buildtrace_desktop.jobs.processes import (
     call_in_thread,
@@ -152,7 +152,7 @@ class JobRunner:
             else:
                 active, idle = None, False
         if active is None:
-            self._mark_cancelled(job_id)  # not running here: just record it
+            records.mark_cancelled(self.app.db, job_id)  # not running here: just record it
             return
         if idle:
             self._finish(job_id)
@@ -275,8 +275,8 @@ class JobRunner:
                 return  # abandoned: no rows written; _finish marks the stage cancelled
             with self.app.db.write() as s:
                 commit(s, ctx, work, output)
-                _mark(s, stage_id, "done")
-                active.progress[stage_id] = (*_record_progress(s, job_id), ctx.stage.key)
+                records.mark_stage(s, stage_id, "done")
+                active.progress[stage_id] = (*records.record_progress(s, job_id), ctx.stage.key)
         except BuildTraceError as exc:
             self._fail_stage(ctx, on_failure, int(exc.exit_code), str(exc))
         except BrokenProcessPool:
@@ -348,7 +348,7 @@ class JobRunner:
             except Exception:  # the stage's own rows may be what is broken; the failure mark matters more
                 log.error("recording the failure of %s failed:\n%s", ctx.stage.key, traceback.format_exc())
         with self.app.db.write() as s:
-            _mark(s, ctx.stage.id, "failed", code, message)
+            records.mark_stage(s, ctx.stage.id, "failed", code, message)
 
     def _readable(self, message: str) -> str:
         """Errors name the stored copy of a file; show the file the user imported instead."""
@@ -371,56 +371,13 @@ class JobRunner:
             if active.finished.is_set() or active.in_flight:
                 return
             if active.suspend:
-                state = self._record_suspended(job_id)
+                state = records.record_suspended(self.app.db, job_id)
             else:
-                state = self._record_end(job_id, active.cancel.is_set())
+                state = records.record_end(self.app.db, job_id, active.cancel.is_set())
             active.state = state
             active.finished.set()
         if self.on_finished is not None:
             self.on_finished(job_id, state)
-
-    def _record_end(self, job_id: int, cancelled: bool) -> str:
-        with self.app.db.write() as s:
-            job = s.get(Job, job_id)
-            stages = list(s.scalars(select(JobStage).where(JobStage.job_id == job_id)))
-            failed = plans.fatal_failure(stages)
-            if cancelled:
-                state = "cancelled"
-                _cancel_unfinished(s, job_id)
-                job.error_code, job.error_message = int(ExitCode.cancelled), "cancelled by the user"
-            elif failed is not None:
-                state = "failed"
-                job.error_code, job.error_message = failed.error_code, failed.error
-            elif plans.all_finished(stages):
-                state = "done"
-            else:  # nothing can run, yet something is unfinished: say so rather than hang
-                state = "failed"
-                job.error_code = int(ExitCode.internal_error)
-                job.error_message = "the job stopped with unfinished stages; retry it"
-            job.state, job.finished_at, job.worker_pid = state, utcnow(), None
-            job.progress = 1.0 if state == "done" else job.progress
-            if job.comparison_id is not None:
-                s.get(Comparison, job.comparison_id).status = state
-        return state
-
-    def _record_suspended(self, job_id: int) -> str:
-        with self.app.db.write() as s:
-            s.execute(update(JobStage).where(JobStage.job_id == job_id, JobStage.state == "running")
-                      .values(state="pending"))
-            job = s.get(Job, job_id)
-            job.state, job.worker_pid = "pending", None
-        return "pending"
-
-    def _mark_cancelled(self, job_id: int) -> None:
-        with self.app.db.write() as s:
-            job = s.get(Job, job_id)
-            if job is None or job.state in ("done", "failed", "cancelled"):
-                return
-            _cancel_unfinished(s, job_id)
-            job.state, job.finished_at = "cancelled", utcnow()
-            job.error_code, job.error_message = int(ExitCode.cancelled), "cancelled by the user"
-            if job.comparison_id is not None:
-                s.get(Comparison, job.comparison_id).status = "cancelled"
 
     def _report_progress(self, job_id: int, stage_id: int) -> None:
         """Tell the caller how far the job is. The stage's own commit recorded the figures when it
@@ -435,29 +392,6 @@ class JobRunner:
                 key, state, error = s.execute(select(JobStage.key, JobStage.state, JobStage.error)
                                               .where(JobStage.id == stage_id)).one()
             with self.app.db.write() as s:
-                done, total = _record_progress(s, job_id)
+                done, total = records.record_progress(s, job_id)
         if self.on_progress is not None:
             self.on_progress(job_id, done, total, key, error or state)
-
-
-def _record_progress(session: Any, job_id: int) -> tuple[int, int]:
-    """(finished, all) stages of a job, stored as the job's progress fraction."""
-    counts = dict(session.execute(select(JobStage.state, func.count()).where(JobStage.job_id == job_id)
-                                  .group_by(JobStage.state)).all())
-    done = counts.get("done", 0) + counts.get("failed", 0)
-    total = sum(counts.values())
-    jobs = Job.__table__  # Core statements: the ORM's bulk UPDATE costs more than the update itself
-    session.execute(update(jobs).where(jobs.c.id == job_id).values(progress=done / total if total else 1.0))
-    return done, total
-
-
-def _mark(session: Any, stage_id: int, state: str, code: int | None = None, error: str | None = None) -> None:
-    stages = JobStage.__table__
-    session.execute(update(stages).where(stages.c.id == stage_id)
-                    .values(state=state, error_code=code, error=error, finished_at=utcnow()))
-
-
-def _cancel_unfinished(session: Any, job_id: int) -> None:
-    session.execute(update(JobStage).where(JobStage.job_id == job_id,
-                                           JobStage.state.in_(("pending", "running")))
-                    .values(state="cancelled"))

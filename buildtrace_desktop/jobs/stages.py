@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +26,23 @@ from buildtrace_desktop.db.models import (
     PairResultCache,
     Sheet,
     SheetPair,
-    StoredFile,
     utcnow,
 )
 from buildtrace_desktop.errors import BuildTraceError, ExitCode
 from buildtrace_desktop.jobs import plans
 from buildtrace_desktop.jobs.memory import budget_for_workers, pair_memory_mb
 from buildtrace_desktop.jobs.processes import read_sheets, run_compare_pair
+from buildtrace_desktop.jobs.rows import (
+    HEAVY_SHEET_COLUMNS,
+    page_ref,
+    page_ref_of,
+    pair_result_from_json,
+    pair_result_to_json,
+    sheet_info,
+    sheet_key_of,
+    stored_file_info,
+)
 from buildtrace_desktop.processing.types import (
-    Alignment,
-    Change,
     CompareSettings,
     PageRef,
     PairResult,
@@ -85,96 +92,6 @@ class Work:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------- conversions
-
-
-def sheet_key_of(sheet: Sheet) -> str:
-    """Cache key of a page: its file's content hash and page index."""
-    return f"{sheet.file_sha}:{sheet.page_index}"
-
-
-def page_ref(session: Session, app: Any, sheet: Sheet, memo: dict | None = None) -> PageRef:
-    return _page_ref(session, app, sheet.file_sha, sheet.page_index, sheet.set_index, sheet.kind, memo)
-
-
-def _page_ref(session: Session, app: Any, sha: str, page_index: int, set_index: int, kind: str,
-              memo: dict | None) -> PageRef:
-    stored = _stored_file(session, sha, memo)
-    suffix = stored[0] if stored is not None else ""
-    return PageRef(str(app.store.path_for(sha, suffix)), page_index, set_index, kind)
-
-
-def _stored_file(session: Session, sha: str, memo: dict | None) -> tuple[str, str] | None:
-    """(suffix, original name) of a stored file; a stored file never changes, so a job reads it once."""
-    memo = {} if memo is None else memo
-    key = ("stored_file", sha)
-    if key not in memo:
-        stored = session.get(StoredFile, sha)
-        memo[key] = (stored.suffix, stored.original_name) if stored is not None else None
-    return memo[key]
-
-
-# Columns a report or a warning never needs; their JSON (a thumbnail is 3,000 numbers) cost more to
-# decode than the rest of a sheet row. Queries that build reports load rows without them.
-HEAVY_SHEET_COLUMNS = (defer(Sheet.thumbnail_json), defer(Sheet.ocr_words_json))
-
-
-def sheet_info(sheet: Sheet, light: bool = False) -> SheetInfo:
-    """`light`: without the thumbnail and OCR words (the row was loaded without them)."""
-    """The engine's view of a sheet row, with the user's corrections taking precedence."""
-    number_source = "user" if sheet.user_number else sheet.number_source
-    return SheetInfo(
-        set_index=sheet.set_index,
-        sheet_number=sheet.effective_number,
-        title=sheet.effective_title,
-        number_source=number_source,
-        page_size=(sheet.width_pt or 0.0, sheet.height_pt or 0.0),
-        has_text_layer=bool(sheet.has_text_layer),
-        thumbnail=None if light else sheet.thumbnail_json,
-        number_candidates=list(sheet.number_candidates_json or []),
-        ocr_words=[] if light else list(sheet.ocr_words_json or []),
-    )
-
-
-def pair_result_to_json(result: PairResult) -> dict[str, Any]:
-    """The cached form of a pair's result. Field by field, not `asdict`: that deep-copies both
-    thumbnails' 3,000 numbers one by one, which cost more than the rest of the stage's commit."""
-    data = {f.name: getattr(result, f.name) for f in fields(result)}
-    data["alignment"] = asdict(result.alignment)
-    data["changes"] = [dict(vars(c), bbox=list(c.bbox)) for c in result.changes]
-    return data
-
-
-def pair_result_from_json(data: dict[str, Any]) -> PairResult:
-    changes = [Change(**{**c, "bbox": tuple(c["bbox"])}) for c in data.get("changes", [])]
-    fields = {k: v for k, v in data.items() if k not in ("alignment", "changes")}
-    return PairResult(alignment=Alignment(**data["alignment"]), changes=changes, **fields)
-
-
-def pair_result_from_rows(pair: SheetPair, changes: list[ChangeRow]) -> PairResult:
-    """Rebuild the engine's result of a pair from its stored rows (for reports)."""
-    alignment = Alignment(pair.matrix_json or Alignment.identity().matrix, pair.confidence or 0.0,
-                          pair.align_method or "failed")
-    return PairResult(
-        alignment=alignment,
-        changes=[
-            Change(kind=c.kind, bbox=c.bbox, area=c.area, text_removed=list(c.text_removed or []),
-                   text_added=list(c.text_added or []), added_px=c.added_px, removed_px=c.removed_px,
-                   what=c.what or "", cloud=c.cloud, group=c.group_id, tag=c.tag)
-            for c in changes
-        ],
-        dpi=pair.dpi or 0.0,
-        warnings=list(pair.warnings_json or []),
-        text_source=pair.text_source or "none",
-        overlay_png=pair.overlay_path,
-        side_by_side_png=pair.side_by_side_path,
-        seconds=pair.seconds or 0.0,
-        location_context=pair.location_context_json,
-        clouds=list(pair.clouds_json or []),
-        groups=list(pair.groups_json or []),
-    )
-
-
 # ---------------------------------------------------------------- sheet stage
 
 
@@ -209,7 +126,7 @@ def prepare_sheet(session: Session, ctx: StageContext) -> Work:
     if not sheets:  # read meanwhile: nothing to do
         return Work(output=[], context={"sheet_ids": []})
     with_thumbnail = ctx.job.kind == "ingest"  # a comparison makes them in its match and diff stages (cheaper)
-    refs = [_page_ref(session, ctx.app, sha, page, index, kind, ctx.memo) for _, index, sha, page, kind in sheets]
+    refs = [page_ref_of(session, ctx.app, sha, page, index, kind, ctx.memo) for _, index, sha, page, kind in sheets]
     return Work(read_sheets, (ctx.functions.read_sheet, refs, ctx.settings, with_thumbnail),
                 context={"sheet_ids": [row[0] for row in sheets]})
 
@@ -227,7 +144,7 @@ def commit_sheet(session: Session, ctx: StageContext, work: Work, infos: list[Sh
 
 
 def _original_name(session: Session, sheet: Sheet, memo: dict | None = None) -> str:
-    stored = _stored_file(session, sheet.file_sha, memo)
+    stored = stored_file_info(session, sheet.file_sha, memo)
     name = stored[1] if stored else sheet.file_sha[:12]
     return f"{name}, page {sheet.page_index + 1}"
 

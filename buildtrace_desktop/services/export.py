@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from buildtrace_desktop.db.models import ChangeRow, Comparison, SetFile, Sheet, SheetPair
 from buildtrace_desktop.errors import BadInputError
-from buildtrace_desktop.jobs.stages import HEAVY_SHEET_COLUMNS, pair_result_from_rows, sheet_info
+from buildtrace_desktop.jobs.rows import HEAVY_SHEET_COLUMNS, pair_result_from_rows, sheet_info
 from buildtrace_desktop.processing.types import PairResult, SheetInfo, SheetMatch
 from buildtrace_desktop.services.app import AppContext
 from buildtrace_desktop.storage import atomic_copy

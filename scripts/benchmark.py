@@ -133,9 +133,10 @@ def stage_timeline(home: Path, started_utc: dt.datetime, wall: float) -> str:
     if not db.is_file():
         return "no database"
     with sqlite3.connect(db) as conn:
-        job = conn.execute("SELECT started_at, finished_at FROM jobs ORDER BY id DESC LIMIT 1").fetchone()
+        job = conn.execute("SELECT started_at, finished_at, id FROM jobs ORDER BY id DESC LIMIT 1").fetchone()
         phases = conn.execute("SELECT name, min(started_at), max(finished_at), count(*) FROM job_stages "
-                              "GROUP BY name ORDER BY min(started_at)").fetchall()
+                              "WHERE job_id = ? GROUP BY name ORDER BY min(started_at)", (job[2],)).fetchall() \
+            if job else []
     if not job or not job[0] or not job[1]:
         return "job unfinished"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 # The engine (PyMuPDF, NumPy, OpenCV) before the job runner's PySide6: once imported, PySide6's import
 # hook reads the source of every module imported after it, looking for "PySide6" (0.25 s of CPU for
@@ -26,6 +27,7 @@ from buildtrace_desktop.errors import (
 )
 from buildtrace_desktop.jobs.plans import describe_key
 from buildtrace_desktop.jobs.processes import process_alive
+from buildtrace_desktop.jobs.rows import HEAVY_SHEET_COLUMNS
 from buildtrace_desktop.jobs.runner import JobRunner
 from buildtrace_desktop.jobs.stages import StageFunctions
 from buildtrace_desktop.processing.types import CompareSettings, sha256_file
@@ -171,11 +173,14 @@ def sheet_rows(app: AppContext, comparison_id: int) -> list[dict[str, Any]]:
     counts = projects.count_changes(app, comparison_id)
     rows = []
     with app.db.read() as s:
-        pairs = s.scalars(select(SheetPair).where(SheetPair.comparison_id == comparison_id)
-                          .order_by(SheetPair.ordinal))
+        pairs = list(s.scalars(select(SheetPair).where(SheetPair.comparison_id == comparison_id)
+                               .options(defer(SheetPair.location_context_json)).order_by(SheetPair.ordinal)))
+        ids = {i for pair in pairs for i in (pair.old_sheet_id, pair.new_sheet_id) if i}
+        # Sheet rows in one query and without their thumbnails and OCR words (JSON the table never shows)
+        sheets = {sh.id: sh for sh in s.scalars(select(Sheet).where(Sheet.id.in_(ids)).options(*HEAVY_SHEET_COLUMNS))}
         for pair in pairs:
-            sheet = s.get(Sheet, pair.new_sheet_id or pair.old_sheet_id)
-            old = s.get(Sheet, pair.old_sheet_id) if pair.old_sheet_id else None
+            sheet = sheets[pair.new_sheet_id or pair.old_sheet_id]
+            old = sheets[pair.old_sheet_id] if pair.old_sheet_id else None
             rows.append({
                 "pair_id": pair.id,
                 "sheet_number": pair.number_of(sheet),

@@ -59,6 +59,11 @@ def build_comparison_report(
         pairs = list(s.scalars(select(SheetPair).where(SheetPair.comparison_id == comparison_id)
                                .order_by(SheetPair.ordinal)))
         by_id = {sh.id: sh for sh in old_sheets + new_sheets}
+        changes_of: dict[int, list[ChangeRow]] = {}  # one query for every pair's changes, not one per pair
+        for change in s.scalars(select(ChangeRow).join(SheetPair, SheetPair.id == ChangeRow.pair_id)
+                                .where(SheetPair.comparison_id == comparison_id)
+                                .order_by(ChangeRow.pair_id, ChangeRow.ordinal)):
+            changes_of.setdefault(change.pair_id, []).append(change)
         matches, results, reviews = [], {}, {}
         for pair in pairs:
             old_index = by_id[pair.old_sheet_id].set_index if pair.old_sheet_id else None
@@ -69,8 +74,7 @@ def build_comparison_report(
                                       list(pair.match_notes_json or [])))
             _apply_user_corrections(matches[-1], by_id.get(pair.old_sheet_id), by_id.get(pair.new_sheet_id))
             if pair.diff_state == "done":
-                changes = list(s.scalars(select(ChangeRow).where(ChangeRow.pair_id == pair.id)
-                                         .order_by(ChangeRow.ordinal)))
+                changes = changes_of.get(pair.id, [])
                 result = pair_result_from_rows(pair, changes)
                 if image_dir is not None:
                     _copy_images(result, Path(image_dir), _image_stem(by_id[pair.new_sheet_id], pair.ordinal))

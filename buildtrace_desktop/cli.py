@@ -142,7 +142,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             raise BadInputError(f"{path}: no such file or folder.")
     from buildtrace_desktop.jobs.processes import discard_early_workers, start_workers_early
 
-    start_workers_early(args.jobs)  # before the imports below, which take one core for 0.4 s
+    start_workers_early(args.jobs)  # one worker, before the imports below, which take one core for 0.4 s
     try:
         return _compare(args)
     finally:

@@ -27,13 +27,14 @@ _EARLY_POOLS: dict[int, cf.ProcessPoolExecutor] = {}
 
 
 def start_workers_early(max_workers: int) -> None:
-    """Start `max_workers` worker processes importing the engine now, for the next `make_process_pool`
-    of as many. The CLI calls this first thing, before it imports the rest of the app (0.4 s of CPU on
-    one core): the workers' own imports then use the other core, instead of following the app's."""
+    """Start the first worker process of the next `make_process_pool(max_workers)` now, importing the
+    engine. The CLI calls this before it imports the rest of the app (0.4 s on one core): that worker's
+    imports use the other core. One only: more would take CPU from the app's own imports, which come
+    first on the way to the first stage; the others start with the runner (a pool spawns a process per
+    task submitted while none is idle)."""
     if max_workers > 1 and max_workers not in _EARLY_POOLS:
         pool = make_process_pool(max_workers)
-        for _ in range(max_workers):
-            pool.submit(import_engine)
+        pool.submit(import_engine)
         _EARLY_POOLS[max_workers] = pool
 
 

@@ -55,6 +55,7 @@ class _ActiveJob:
     progress: dict[int, tuple[int, int, str]] = field(default_factory=dict)  # stage id: (finished, all, key) at its commit
     settings_json: dict | None = None  # the job's settings, read once
     memo: dict = field(default_factory=dict)  # rows the stages read again and again (StageContext.memo)
+    job: Job | None = None  # the job's row as read by its first stage
 
 
 class _StageRunnable(QRunnable):
@@ -290,7 +291,9 @@ class JobRunner:
 
     def _context(self, s: Any, job_id: int, stage: JobStage, password: str | None) -> StageContext:
         active = self._active[job_id]
-        job = s.get(Job, job_id)
+        if active.job is None:  # what stages read of it (kind, comparison, set) never changes: read once
+            active.job = s.get(Job, job_id)
+        job = active.job
         if active.settings_json is None:
             active.settings_json = s.get(Comparison, job.comparison_id).settings_json \
                 if job.comparison_id is not None else job.params_json.get("settings", {})

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, aliased, defer
 
 from buildtrace_desktop.db.models import (
     ChangeRow,
@@ -237,18 +237,19 @@ def _largest_first(matches: list[SheetMatch], old_by_index: dict[int, Sheet], ne
 
 
 def _pair_for_stage(session: Session, ctx: StageContext) -> tuple[SheetPair, Sheet, Sheet, bool]:
-    """The stage's pair, its two sheets (without their heavy columns) and whether either lacks a thumbnail."""
+    """The stage's pair, its two sheets (without their heavy columns) and whether either lacks a thumbnail,
+    in one query."""
     _, (old_index, new_index) = plans.parse_key(ctx.stage.key)
     old_set_id, new_set_id = _comparison_sets(session, ctx)
-
-    def sheet(set_id: int, set_index: str) -> tuple[Sheet, bool]:
-        return session.execute(select(Sheet, Sheet.thumbnail_json.is_(None)).options(*HEAVY_SHEET_COLUMNS)
-                               .where(Sheet.set_id == set_id, Sheet.set_index == int(set_index))).one()
-
-    (old, old_bare), (new, new_bare) = sheet(old_set_id, old_index), sheet(new_set_id, new_index)
-    pair = session.scalars(select(SheetPair).where(SheetPair.comparison_id == ctx.job.comparison_id,
-                                                   SheetPair.old_sheet_id == old.id,
-                                                   SheetPair.new_sheet_id == new.id)).one()
+    old_s, new_s = aliased(Sheet), aliased(Sheet)
+    pair, old, new, old_bare, new_bare = session.execute(
+        select(SheetPair, old_s, new_s, old_s.thumbnail_json.is_(None), new_s.thumbnail_json.is_(None))
+        .join(old_s, old_s.id == SheetPair.old_sheet_id).join(new_s, new_s.id == SheetPair.new_sheet_id)
+        .where(SheetPair.comparison_id == ctx.job.comparison_id,
+               old_s.set_id == old_set_id, old_s.set_index == int(old_index),
+               new_s.set_id == new_set_id, new_s.set_index == int(new_index))
+        .options(defer(old_s.thumbnail_json), defer(old_s.ocr_words_json), defer(new_s.thumbnail_json),
+                 defer(new_s.ocr_words_json))).one()
     return pair, old, new, old_bare or new_bare
 
 

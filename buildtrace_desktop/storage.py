@@ -86,9 +86,14 @@ class FileStore:
         return sha
 
     def remove(self, sha256: str, suffix: str = "") -> bool:
-        """Delete a stored file; True if it existed. Empty shard folders are left (harmless)."""
+        """Delete a stored file; True if it existed. Empty shard folders are left (harmless), and so is a
+        file Windows will not delete while it is open (a worker process keeps a large document open for a
+        few seconds after its last page): an orphan file, as after a crash, never a row without its file."""
         target = self.path_for(sha256, suffix)
         if target.is_file():
-            target.unlink()
+            try:
+                target.unlink()
+            except PermissionError:
+                return False
             return True
         return False

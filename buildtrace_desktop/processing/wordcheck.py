@@ -105,8 +105,12 @@ def unmatched_words(old_words: list[Word], new_words: list[Word]) -> tuple[list[
         by_text: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for w in others:
             by_text[w.text].append(centre(w))
+        # Most words sit exactly where the other page has them: one set lookup each, not a search.
+        exact = {(w.text, round(w.box[0], 1), round(w.box[1], 1)) for w in others}
         out = []
         for w in words:
+            if (w.text, round(w.box[0], 1), round(w.box[1], 1)) in exact:
+                continue
             cx, cy = centre(w)
             reach = max(SAME_PLACE_PT, 0.35 * (w.box[3] - w.box[1]))
             if not any(abs(cx - x) <= reach and abs(cy - y) <= reach for x, y in by_text.get(w.text, ())):

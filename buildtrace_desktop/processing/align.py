@@ -22,6 +22,7 @@ TEXT_MIN_PAIRS = 12
 # The in-frame check correlates copies half the coarse size (four times cheaper): a tenth of a pixel
 # there is still under a tenth of a point at 150 dpi (a quarter size misjudged sparse sheets).
 IN_FRAME_REDUCE = 2
+SAME_SCORE = 0.01  # coarse scores this close cannot tell a move of a point or two from none
 
 
 def align_pages(
@@ -37,21 +38,29 @@ def align_pages(
     old_img = old_page.render_gray(dpi) if same_size else old_page.render_gray_transformed(_identity(), dpi, shape)
     coarse = Coarse(old_img, new_img)
     best, best_score, method = _identity(), coarse.score(_identity(), dpi), "identity"
-    if best_score < 0.98 and old_page.has_text and new_page.has_text:
+    both_text = old_page.has_text and new_page.has_text
+    words_in_frame = both_text and _words_in_frame(old_page, new_page)
+    if both_text and (best_score < 0.98 or not words_in_frame):
         text_matrix = estimate_from_text(old_page, new_page)
         if text_matrix is not None:
             score = coarse.score(text_matrix, dpi)
-            if score > best_score:
+            # At the coarse scale a re-plot moved by a point or two scores as well as one not moved, and
+            # at full scale every line of it would be a change: the words measure the move.
+            if score > best_score or (score >= best_score - SAME_SCORE and not _is_identity(text_matrix)):
                 best, best_score, method = text_matrix, score, "text"
     # A scan is never in the page's own frame, however well the frame seems to fit at coarse scale (a
     # sparse sheet scores 0.9 unmoved): its features always get their say.
     scanned = old_page.is_scan or new_page.is_scan
-    # Two renders in one frame (a revised CAD sheet whose own changes lower the score) need no search;
-    # the phase correlation of the coarse images says so in milliseconds, where features and ECC take
-    # seconds on a sparse sheet.
-    in_frame = method == "identity" and not scanned and \
-        _is_identity(pixels_to_points(_phase_shift(coarse, IN_FRAME_REDUCE), dpi / coarse.factor), tol_pt=0.25)
-    if (best_score < 0.9 and not in_frame) or scanned:
+    # Two renders in one frame (a revised CAD sheet whose own changes lower the score) need no search:
+    # their words say so, or the phase correlation of the coarse images in milliseconds, where features
+    # and ECC take seconds on a sparse sheet.
+    in_frame = method == "identity" and not scanned and words_in_frame
+    if method == "identity" and not scanned and not words_in_frame:
+        shift = pixels_to_points(_phase_shift(coarse, IN_FRAME_REDUCE), dpi / coarse.factor)
+        in_frame = _is_identity(shift, tol_pt=0.25)
+        if not in_frame and best_score >= 0.9 and coarse.score(shift, dpi) >= best_score - SAME_SCORE:
+            best, best_score, method = shift, max(best_score, coarse.score(shift, dpi)), "phase"
+    if (best_score < 0.9 and not in_frame and method == "identity") or scanned:
         image_matrix = estimate_from_images(coarse, dpi)
         if image_matrix is not None:
             score = coarse.score(image_matrix, dpi)
@@ -64,7 +73,7 @@ def align_pages(
         aligned = old_img
     else:
         aligned = old_page.render_gray_transformed(best, dpi, shape)
-        if method == "features":
+        if method in ("features", "phase"):
             # The coarse estimate is good to a few full-resolution pixels; scans need better than that.
             correction = refine_locally(aligned, new_img)
             if correction is not None:
@@ -193,6 +202,21 @@ def estimate_from_text(old_page: OpenPage, new_page: OpenPage) -> np.ndarray | N
     # Refit on the inliers with least squares for a sub-point estimate.
     refined, _ = cv2.estimateAffinePartial2D(src[keep], dst[keep], method=cv2.LMEDS)
     return (refined if refined is not None else matrix).astype(float)
+
+
+IN_FRAME_WORDS = 2  # words found once on each page, all where the other page has them: one frame
+
+
+def _words_in_frame(old_page: OpenPage, new_page: OpenPage) -> bool:
+    """Whether two text layers are in one frame: every word that occurs once on each page (and there are
+    some) sits within a quarter point of its place on the other. Cheaper than correlating the images."""
+    if not (old_page.has_text and new_page.has_text):
+        return False
+    old_unique, new_unique = _unique_words(old_page.words()), _unique_words(new_page.words())
+    common = [t for t in old_unique if t in new_unique]
+    return len(common) >= IN_FRAME_WORDS and all(
+        abs(old_unique[t][0] - new_unique[t][0]) <= 0.25 and abs(old_unique[t][1] - new_unique[t][1]) <= 0.25
+        for t in common)
 
 
 def _unique_words(words) -> dict[str, tuple[float, float]]:

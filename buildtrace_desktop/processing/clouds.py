@@ -67,7 +67,7 @@ def find_clouds(mask: np.ndarray, dpi: float) -> list[CloudShape]:
         pad = radius + 2  # room for the bridging growth
         for (x0, y0, x1, y1), keep in _candidate_regions(grid, cell, mask.shape, radius, dpi):
             if wide and ((x1 - x0) * (y1 - y0) > WIDE_GAP_MAX_PX
-                         or any(_overlap(c.outline_px, (x0, y0, x1, y1)) for c in clouds)):
+                         or any(overlap(c.outline_px, (x0, y0, x1, y1)) for c in clouds)):
                 continue
             ink = np.zeros((y1 - y0 + 2 * pad, x1 - x0 + 2 * pad), np.uint8)
             cv2.bitwise_and(mask[y0:y1, x0:x1], keep, dst=ink[pad:-pad, pad:-pad])
@@ -86,7 +86,8 @@ def _without_straight_runs(ink: np.ndarray, dpi: float) -> np.ndarray:
     return ink & (1 - runs)
 
 
-def _overlap(a: Box, b: Box) -> bool:
+def overlap(a: Box, b: Box) -> bool:
+    """Whether two pixel boxes overlap."""
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
@@ -167,7 +168,7 @@ def _clouds_of_shape(ink: np.ndarray, near_ink: np.ndarray, shape: np.ndarray, f
     clouds = []
     for contour in contours:
         bx, by, bw, bh = cv2.boundingRect(contour)
-        if bw < min_px or bh < min_px or any(_overlap(box, (bx, by, bx + bw, by + bh)) for box in found):
+        if bw < min_px or bh < min_px or any(overlap(box, (bx, by, bx + bw, by + bh)) for box in found):
             continue
         points = contour[:, 0, :]
         figures = measure_outline(points.astype(np.float64), near_ink[points[:, 1], points[:, 0]] > 0, dpi)

@@ -165,7 +165,11 @@ def take_out_clouds(added: np.ndarray, removed: np.ndarray, dpi: float, added_so
     reach = max(1, round(CLOUD_FRINGE_PT * dpi / 72.0))
     fringe = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     for status, mask, soft in (("added", added, added_soft), ("removed", removed, removed_soft)):
-        for shape in clouds.find_clouds(mask if soft is None else mask | soft, dpi):
+        found = clouds.find_clouds(mask, dpi)
+        if soft is not None:  # the lighter level only where the strict one holds no cloud
+            found += [c for c in clouds.find_clouds(mask | soft, dpi)
+                      if not any(clouds.overlap(c.outline_px, f.outline_px) for f in found)]
+        for shape in found:
             x0, y0, x1, y1 = shape.box_px
             count = int(cv2.countNonZero(shape.mask))
             own = cv2.dilate(shape.mask, fringe).astype(bool)

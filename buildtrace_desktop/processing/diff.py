@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from buildtrace_desktop.processing import clouds, wordcheck
+from buildtrace_desktop.processing import cloud_marks, wordcheck
 from buildtrace_desktop.processing.imaging import any_pool
 from buildtrace_desktop.processing.regions import Region
 from buildtrace_desktop.processing.shapes import same_figure
@@ -37,7 +37,6 @@ RENDER_LIGHT_LEVEL = (200, SCAN_LOOSE)  # a render's light ink against a scan
 # Clouds are often drawn in colour, which a scan turns mid-gray: at the scan's strict level their outline
 # falls apart into pieces no contour walk can follow. Clouds are looked for at this level too.
 SCAN_CLOUD_LEVEL = (200, SCAN_LOOSE)
-CLOUD_FRINGE_PT = 1.5  # medium ink: explains dark ink on the other side, a light hatch does not
 
 
 @dataclass
@@ -75,11 +74,15 @@ def prepare_scan(img: np.ndarray) -> np.ndarray:
 
 def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = False, new_scan: bool = False,
                 valid: np.ndarray | None = None, resampled: bool = False,
-                word_boxes_px: list[tuple[float, float, float, float]] | None = None) -> list[Region]:
+                word_boxes_px: list[tuple[float, float, float, float]] | None = None,
+                colour: tuple[np.ndarray, np.ndarray] | None = None,
+                cloud_scales: tuple[float, ...] = (1.0,)) -> list[Region]:
     """Change regions between `old` (already aligned to new) and `new`, both uint8 gray, same shape.
     `valid` (uint8 0/1) limits the diff to where the old page actually covers the new one.
     `word_boxes_px`: for a scan against a rendered page, the rendered page's words (new-image pixels),
-    checked one by one (see changed_words)."""
+    checked one by one (see changed_words). `colour`: (old, new) chroma images of a colour scan's pair,
+    where revision clouds are looked for too (cloud_marks.colour_changes). `cloud_scales`: see
+    cloud_marks.take_out_clouds."""
     if old.shape != new.shape:
         raise ValueError(f"images differ in shape: {old.shape} vs {new.shape}")
     p = params_for(dpi, old_scan or new_scan, resampled)
@@ -117,11 +120,14 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
     if old_scan:
         removed = _drop_specks(removed, p.min_blob_px)
     cloud_ink = _scan_cloud_ink(sharp_old, sharp_new, p, added if new_scan else None, removed if old_scan else None)
+    if colour is not None:
+        colour = cloud_marks.colour_changes(*colour, p.tolerance_px, p.min_blob_px)
     if valid is not None:
         cloud_ink = tuple(None if m is None else m & valid for m in cloud_ink)
+        colour = None if colour is None else (colour[0] & valid, colour[1] & valid)
     if old_scan or new_scan:
         p = replace(p, min_blob_px=small_blob)
-    cloud_regions = take_out_clouds(added, removed, dpi, *cloud_ink)
+    cloud_regions = cloud_marks.take_out_clouds(added, removed, dpi, *cloud_ink, colour=colour, scales=cloud_scales)
     regions = group_regions(added, removed, dpi, p)
     if word_boxes_px:
         check = wordcheck.changed_words if old_scan or new_scan else wordcheck.retyped_words
@@ -132,51 +138,9 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
     if old_scan or new_scan:  # a scan redraws every stroke thicker or thinner: that is no revision
         regions = [r for r in regions if not _reweighted(old, new, r.box_px, p)]
     tags = [c.tag_px for c in cloud_regions if c.tag_px is not None]
-    regions = [r for r in regions if not any(_mostly_inside(r.box_px, tag) for tag in tags)]  # the tag's text
-    regions = [r for r in regions if not any(_on_outline(r.box_px, c, dpi) for c in cloud_regions)]
+    regions = [r for r in regions if not any(cloud_marks.mostly_inside(r.box_px, tag) for tag in tags)]  # the tag's text
+    regions = [r for r in regions if not any(cloud_marks.on_outline(r.box_px, c, dpi) for c in cloud_regions)]
     return cloud_regions + regions
-
-
-def _on_outline(box: tuple, cloud: Region, dpi: float) -> bool:
-    """Whether a region lies on a cloud's outline band (pieces of scallops the outline trace missed),
-    not inside it where the revised content is. The band is a scallop deep: a tenth of the cloud's
-    smaller side, at least 6 pt."""
-    x0, y0, x1, y1 = cloud.outline_px or cloud.box_px
-    band = max(6.0 * dpi / 72.0, 0.1 * min(x1 - x0, y1 - y0))
-    inside = box[0] >= x0 - band / 2 and box[1] >= y0 - band / 2 and box[2] <= x1 + band / 2 and box[3] <= y1 + band / 2
-    core = (x0 + band, y0 + band, x1 - band, y1 - band)
-    touches_core = box[0] < core[2] and box[2] > core[0] and box[1] < core[3] and box[3] > core[1]
-    return inside and not touches_core
-
-
-def _mostly_inside(box: tuple, outer: tuple) -> bool:
-    ix = max(0, min(box[2], outer[2]) - max(box[0], outer[0]))
-    iy = max(0, min(box[3], outer[3]) - max(box[1], outer[1]))
-    return ix * iy >= 0.5 * max(1, (box[2] - box[0]) * (box[3] - box[1]))
-
-
-def take_out_clouds(added: np.ndarray, removed: np.ndarray, dpi: float, added_soft: np.ndarray | None = None,
-                    removed_soft: np.ndarray | None = None) -> list[Region]:
-    """Regions of the revision clouds drawn (in `added`) or erased (in `removed`), their outline and tag
-    taken out of the masks, in place: what a cloud encloses is reported as changes of their own.
-    `added_soft` / `removed_soft`: the same at a lighter ink level, where clouds are also looked for."""
-    out = []
-    # The outline's own fringe (a scan's ragged edge, anti-aliasing) goes with it, not as slivers.
-    reach = max(1, round(CLOUD_FRINGE_PT * dpi / 72.0))
-    fringe = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    for status, mask, soft in (("added", added, added_soft), ("removed", removed, removed_soft)):
-        found = clouds.find_clouds(mask, dpi)
-        if soft is not None:  # the lighter level only where the strict one holds no cloud
-            found += [c for c in clouds.find_clouds(mask | soft, dpi)
-                      if not any(clouds.overlap(c.outline_px, f.outline_px) for f in found)]
-        for shape in found:
-            x0, y0, x1, y1 = shape.box_px
-            count = int(cv2.countNonZero(shape.mask))
-            own = cv2.dilate(shape.mask, fringe).astype(bool)
-            mask[y0:y1, x0:x1][own] = 0
-            out.append(Region(shape.box_px, count if status == "added" else 0, count if status == "removed" else 0,
-                              cloud=status, outline_px=shape.outline_px, tag_px=shape.tag_px))
-    return out
 
 
 def _scan_cloud_ink(old: np.ndarray, new: np.ndarray, p: DiffParams, added: np.ndarray | None,

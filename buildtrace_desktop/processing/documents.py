@@ -158,6 +158,7 @@ class OpenPage:
         self._display_list: pymupdf.DisplayList | None = None
         self._words: list[Word] | None = None
         self._native: np.ndarray | None = None  # a scan at its own resolution, once decoded
+        self.untagged = False  # an image whose file gives no resolution (read as 72 dpi)
 
     def display_list(self) -> pymupdf.DisplayList:
         """The page's content, interpreted once: every render and the text extraction replay it. On a
@@ -273,17 +274,37 @@ class OpenPage:
         """Render the page through `m_pt` (this page's points -> target points) into a target canvas of
         `shape` pixels at `dpi`. Rendering through the transform keeps vector lines crisp, where
         warping a bitmap would blur hairlines below the ink threshold."""
+        return self._render_transformed(m_pt, dpi, shape, colour=False)
+
+    @property
+    def is_colour(self) -> bool:
+        """A scan whose image has colour components (a vector page's colour costs a render to know)."""
+        return self.is_scan and any(info.get("colorspace", 1) >= 3 for info in self.page.get_image_info())
+
+    def render_chroma_transformed(self, m_pt, dpi: float, shape: tuple[int, int]) -> np.ndarray:
+        """How coloured each pixel is (the largest less the smallest of red, green and blue, 0-255), the
+        page rendered as `render_gray_transformed` renders it: revision marks are drawn in colour."""
+        r, g, b = cv2.split(self._render_transformed(m_pt, dpi, shape, colour=True))
+        return cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
+
+    def _render_transformed(self, m_pt, dpi: float, shape: tuple[int, int], colour: bool) -> np.ndarray:
         s = dpi / 72.0
         k = self._points_scale()
         (a, c, e), (b, d, f) = m_pt
         matrix = pymupdf.Matrix(a * s / k, b * s / k, c * s / k, d * s / k, e * s, f * s)
         try:
-            pix = self.display_list().get_pixmap(matrix=matrix, colorspace=pymupdf.csGRAY, alpha=False)
+            pix = self.display_list().get_pixmap(matrix=matrix, colorspace=pymupdf.csRGB if colour else pymupdf.csGRAY,
+                                                 alpha=False)
         except Exception as exc:
             raise CorruptFileError(
                 f"{self.ref.path}, page {self.ref.page_index + 1}: cannot be rendered ({exc})."
             ) from exc
-        img = pixmap_to_gray(pix)
+        if colour:
+            img = np.frombuffer(pix.samples_mv, np.uint8).reshape(pix.height, pix.stride)[:, :pix.width * 3]
+            img = img.reshape(pix.height, pix.width, 3)
+            shape = (*shape, 3)
+        else:
+            img = pixmap_to_gray(pix)
         canvas = np.full(shape, 255, np.uint8)
         x0, y0 = pix.x, pix.y
         sx0, sy0 = max(0, -x0), max(0, -y0)
@@ -438,7 +459,9 @@ def _pdf_page(ref: PageRef, doc: pymupdf.Document, page: pymupdf.Page) -> OpenPa
 def _image_page(ref: PageRef, doc: pymupdf.Document, page: pymupdf.Page) -> OpenPage:
     width_px, height_px, dpi = image_info(ref.path)
     size = (width_px * 72.0 / dpi, height_px * 72.0 / dpi)
-    return _ImagePage(ref, doc, page, size, has_text=False, is_scan=True, image_dpi=dpi)
+    opened = _ImagePage(ref, doc, page, size, has_text=False, is_scan=True, image_dpi=dpi)
+    opened.untagged = image_info(ref.path, tagged_only=True)[2] is None
+    return opened
 
 
 class _ImagePage(OpenPage):
@@ -452,8 +475,9 @@ class _ImagePage(OpenPage):
         return OpenPage._render(self, dpi / k, clip)
 
 
-def image_info(path: str | Path) -> tuple[int, int, float]:
-    """Width and height in pixels and the image's own dpi tag, or 72 when it has none (REPORT_FORMAT.md)."""
+def image_info(path: str | Path, tagged_only: bool = False) -> tuple[int, int, float | None]:
+    """Width and height in pixels and the image's own dpi tag, or 72 when it has none (REPORT_FORMAT.md;
+    None with `tagged_only`)."""
     from PIL import Image
 
     try:
@@ -463,7 +487,7 @@ def image_info(path: str | Path) -> tuple[int, int, float]:
     except Exception as exc:
         raise CorruptFileError(f"{path}: cannot be read as an image ({exc}). Export it again.") from exc
     if not dpi or float(dpi[0]) <= 1:
-        return width, height, 72.0
+        return width, height, None if tagged_only else 72.0
     # PNG stores pixels per metre: 150 dpi comes back as 149.9876. Snap to the whole number meant.
     value = float(dpi[0])
     return width, height, float(round(value)) if abs(value - round(value)) < 0.05 else value

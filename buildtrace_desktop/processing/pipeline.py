@@ -113,7 +113,8 @@ def _align_and_diff(old_page, new_page, new_img, dpi: float, settings: CompareSe
     words_px = _rendered_word_boxes(old_page, new_page, alignment, dpi) if scanned else \
         _retyped_word_boxes(old_page, new_page, alignment, dpi)
     regions = diff.diff_images(old_aligned, new_img, dpi, old_page.is_scan, new_page.is_scan, valid, resampled,
-                               words_px)
+                               words_px, _chroma(old_page, new_page, alignment, dpi, new_img.shape),
+                               (1.0, UNTAGGED_RASTER_DPI / 72.0) if old_page.untagged or new_page.untagged else (1.0,))
     changes = diff.regions_to_changes(regions, dpi)
     text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
     changes = text_lines.join_text_lines(changes)
@@ -121,6 +122,20 @@ def _align_and_diff(old_page, new_page, new_img, dpi: float, settings: CompareSe
         change.what = what.describe(change)
     clouds = _cloud_entries(regions, changes, old_page, new_page, alignment, dpi, settings)
     return alignment, old_aligned, new_img, changes, clouds, text_source
+
+
+# A raster without a resolution tag is read as 72 dpi (REPORT_FORMAT.md); drawings are exported at 150-300.
+UNTAGGED_RASTER_DPI = 300.0
+
+
+def _chroma(old_page, new_page, alignment, dpi: float, shape: tuple[int, int]):
+    """(old, new) chroma images in the new image's frame when either page is a colour scan (its revision
+    marks are coloured, and clouds are looked for in that colour too); None otherwise."""
+    if not (old_page.is_colour or new_page.is_colour):
+        return None
+    identity = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    return (old_page.render_chroma_transformed(alignment.matrix, dpi, shape),
+            new_page.render_chroma_transformed(identity, dpi, shape))
 
 
 def _cloud_entries(regions, changes, old_page, new_page, alignment, dpi: float, settings: CompareSettings) -> list[dict]:

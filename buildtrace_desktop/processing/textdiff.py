@@ -43,6 +43,8 @@ def attach_text(
     old_words = mapped_words(old_page.words(), alignment.matrix) if old_page.has_text else None
     new_words = new_page.words() if new_page.has_text else None
     for change in changes:
+        if change.what.startswith("revision cloud"):
+            continue  # what a cloud encloses is read by the changes inside it; its tag is read apart
         box = _grow(change.bbox, MARGIN_PT)
         if old_words is not None:
             before = _words_in(old_words, box)

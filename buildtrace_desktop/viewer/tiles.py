@@ -176,7 +176,14 @@ def darkness(gray: np.ndarray) -> np.ndarray:
 
 
 def ink_layers(old_gray: np.ndarray, new_gray: np.ndarray) -> dict[str, np.ndarray]:
-    """Alpha (0..1 float32) of each overlay layer: ink only in old, only in new, and in both."""
+    """Alpha (0..1 float32) of each overlay layer: ink only in old, only in new, and in both. The new
+    tile gives the shape: at a page's edge the old page's tile can be a pixel larger or smaller (two
+    scans of one sheet 6000 x 4285 and 6000 x 4286 px), cut or padded with paper."""
+    if old_gray.shape != new_gray.shape:
+        h, w = new_gray.shape
+        fitted = np.full((h, w), 255, np.uint8)
+        fitted[:min(h, old_gray.shape[0]), :min(w, old_gray.shape[1])] = old_gray[:h, :w]
+        old_gray = fitted
     old_d, new_d = darkness(old_gray), darkness(new_gray)
     common = np.minimum(old_d, new_d)
     return {"old_only": old_d - common, "new_only": new_d - common, "common": common}

@@ -172,6 +172,17 @@ def test_ink_layers_split_old_only_new_only_and_common() -> None:
     assert layers["new_only"][2, 2] == 1 and layers["common"][2, 2] == 0
 
 
+def test_ink_layers_of_edge_tiles_a_pixel_apart_take_the_new_tiles_shape() -> None:
+    """Two scans of one sheet 6000 x 4285 and 6000 x 4286 px: their bottom tiles differ by a row."""
+    new = np.full((48, 512), 255, np.uint8)
+    new[47, 3] = 0
+    old = np.zeros((47, 512), np.uint8)
+    layers = ink_layers(old, new)
+    assert all(layer.shape == (48, 512) for layer in layers.values())
+    assert layers["new_only"][47, 3] == 1 and layers["old_only"][0, 0] == 1
+    assert ink_layers(np.zeros((49, 513), np.uint8), new)["common"][47, 3] == 1
+
+
 def test_lru_cache_stays_within_its_byte_budget() -> None:
     cache: LruCache[int, bytes] = LruCache(1000, len)
     for i in range(50):

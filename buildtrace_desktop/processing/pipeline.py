@@ -66,7 +66,10 @@ def compare_pair(
         else:
             alignment, old_aligned, new_img, changes, clouds, text_source = _align_and_diff(
                 old_page, new_page, new_img, dpi, settings)
-        changes, clouds, groups = review_units.organise(changes, clouds, new_page.size)
+        k = dpi / 72.0
+        looks = [review_units.mark_look(old_aligned if c.kind == "removed" else new_img,
+                                        tuple(round(v * k) for v in c.bbox)) for c in changes]
+        changes, clouds, groups = review_units.organise(changes, clouds, new_page.size, looks)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source,
                             clouds=clouds, groups=groups)
         if changes:  # the page's words are at hand now (the text diff read them)

@@ -4,10 +4,15 @@ A reviewer checks a revision by its clouds: each revision cloud with the changes
 changed outside every cloud (what the designer did not flag). Outside the clouds, the pieces of one
 object (a column symbol drawn as a dozen strokes, the dashes of one line) are one unit: changes closer
 to each other than a fraction of their own size join, as long as the unit stays the size of an object.
+Then the same mark made in many places (a keynote tag added beside forty doors) is one unit: lone
+changes of one kind, size and look, wherever they are.
 """
 from __future__ import annotations
 
 from collections import Counter
+
+import cv2
+import numpy as np
 
 from buildtrace_desktop.processing.types import Box, Change
 
@@ -15,6 +20,9 @@ JOIN_MIN_PT = 4.0  # pieces closer than this always join (a dash gap, a stroke's
 JOIN_MAX_PT = 24.0  # and never farther (a third of an inch: two notes side by side stay two)
 JOIN_FRACTION = 0.35  # of the smaller piece's longer side
 MAX_UNIT_FRACTION = 0.02  # of the sheet's area: a unit larger than this is an area, not an object
+SAME_MARK_CORRELATION = 0.85  # two marks' pictures (16 x 16, mean removed) correlate this well
+SAME_MARK_SIZE = 0.2  # and their sizes differ by less than this
+MARK_MAX_PT = 72.0  # a mark is small: a tag, a symbol, a short note (an inch at most)
 
 
 def inside(box: Box, outline: Box) -> bool:
@@ -41,9 +49,11 @@ def assign_clouds(changes: list[Change], clouds: list[dict]) -> None:
             next(c for c in clouds if c["id"] == change.cloud)["changes"].append(i)
 
 
-def review_groups(changes: list[Change], clouds: list[dict], page_size: tuple[float, float]) -> list[dict]:
+def review_groups(changes: list[Change], clouds: list[dict], page_size: tuple[float, float],
+                  looks: list[np.ndarray | None] | None = None) -> list[dict]:
     """The review groups of a sheet, clouds first: {"id", "label", "bbox", "cloud", "changes"} with the
-    changes' 1-based ids. Sets each change's `group`."""
+    changes' 1-based ids. Sets each change's `group`. `looks`: each change's `mark_look`, for the same
+    mark made in many places."""
     groups: list[dict] = []
     for cloud in clouds:
         members = sorted({cloud["change"], *cloud["changes"]})
@@ -51,8 +61,12 @@ def review_groups(changes: list[Change], clouds: list[dict], page_size: tuple[fl
     in_cloud = {i for g in groups for i in g["changes"]}
     rest = [i for i in range(1, len(changes) + 1) if i not in in_cloud]
     limit = MAX_UNIT_FRACTION * page_size[0] * page_size[1]
-    for members in _objects(changes, rest, limit):
-        groups.append(_group(changes, members, None, _label(changes, members)))
+    units = _objects(changes, rest, limit)
+    marks = _repeated_marks(changes, units, looks)
+    for members in units:
+        repeated = any(m is members for m in marks) and len(members) > 1
+        groups.append(_group(changes, members, None, _mark_label(changes, members) if repeated
+                             else _label(changes, members)))
     for gid, group in enumerate(groups, start=1):
         group["id"] = gid
         for i in group["changes"]:
@@ -89,6 +103,56 @@ def _objects(changes: list[Change], ids: list[int], limit: float) -> list[list[i
     return [sorted(units[r]) for r in order]
 
 
+def mark_look(img: np.ndarray, box_px: tuple[int, int, int, int]) -> np.ndarray | None:
+    """A change's picture for telling the same mark elsewhere: its box of `img` at 16 x 16, mean
+    removed, unit length; None for a blank or large box."""
+    x0, y0, x1, y1 = (int(v) for v in box_px)
+    x0, y0, x1, y1 = max(0, x0 - 1), max(0, y0 - 1), x1 + 1, y1 + 1  # a line's box is a pixel thin
+    crop = img[y0:y1, x0:x1]
+    if crop.size == 0 or crop.std() < 1:
+        return None
+    look = cv2.resize(crop, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32)
+    look -= look.mean()
+    norm = float(np.linalg.norm(look))
+    return look / norm if norm > 0 else None
+
+
+def _repeated_marks(changes: list[Change], units: list[list[int]],
+                    looks: list[np.ndarray | None] | None) -> list[list[int]]:
+    """The lone changes of `units` that are one mark made again (same kind and what, sizes within
+    SAME_MARK_SIZE, pictures correlating SAME_MARK_CORRELATION), joined in place: each such unit
+    takes in the later ones, which leave `units`. Returns the units that take marks in."""
+    if looks is None:
+        return []
+    marks: list[list[int]] = []
+    for unit in list(units):
+        if len(unit) != 1 or not _small(changes[unit[0] - 1]) or looks[unit[0] - 1] is None:
+            continue
+        i = unit[0]
+        same = next((m for m in marks if _same_mark(changes[m[0] - 1], changes[i - 1], looks[m[0] - 1],
+                                                     looks[i - 1])), None)
+        if same is None:
+            marks.append(unit)
+        else:
+            same.append(i)
+            units.remove(unit)
+    return marks
+
+
+def _small(change: Change) -> bool:
+    return max(change.bbox[2] - change.bbox[0], change.bbox[3] - change.bbox[1]) <= MARK_MAX_PT
+
+
+def _same_mark(a: Change, b: Change, look_a: np.ndarray, look_b: np.ndarray) -> bool:
+    if a.kind != b.kind or a.what != b.what:
+        return False
+    for k in (0, 1):
+        sa, sb = a.bbox[k + 2] - a.bbox[k], b.bbox[k + 2] - b.bbox[k]
+        if abs(sa - sb) > SAME_MARK_SIZE * max(sa, sb, 1e-6):
+            return False
+    return float((look_a * look_b).sum()) >= SAME_MARK_CORRELATION
+
+
 def _joins(a: Box, b: Box) -> bool:
     smaller = min(max(a[2] - a[0], a[3] - a[1]), max(b[2] - b[0], b[3] - b[1]))
     reach = min(JOIN_MAX_PT, max(JOIN_MIN_PT, JOIN_FRACTION * smaller))
@@ -119,6 +183,11 @@ def _label(changes: list[Change], members: list[int]) -> str:
     return f"{len(members)} changes: " + ", ".join(parts)
 
 
+def _mark_label(changes: list[Change], members: list[int]) -> str:
+    first = changes[members[0] - 1]
+    return f"the same mark in {len(members)} places: {first.what or first.kind}"
+
+
 def _union(a: Box, b: Box) -> Box:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
@@ -127,12 +196,12 @@ def _area(b) -> float:
     return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
 
 
-def organise(changes: list[Change], clouds: list[dict], page_size: tuple[float, float]
-             ) -> tuple[list[Change], list[dict], list[dict]]:
+def organise(changes: list[Change], clouds: list[dict], page_size: tuple[float, float],
+             looks: list[np.ndarray | None] | None = None) -> tuple[list[Change], list[dict], list[dict]]:
     """Changes, clouds and groups of a sheet, the changes reordered group by group (so that the next
     change is the next one to check) and every id (1-based position) renumbered to match."""
     assign_clouds(changes, clouds)
-    groups = review_groups(changes, clouds, page_size)
+    groups = review_groups(changes, clouds, page_size, looks)
     order = [i for g in groups for i in g["changes"]]
     new_id = {old: new for new, old in enumerate(order, start=1)}
     ordered = [changes[i - 1] for i in order]

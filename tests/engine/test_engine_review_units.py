@@ -50,3 +50,31 @@ def test_a_group_never_grows_past_the_size_of_an_object() -> None:
     area = PAGE[0] * PAGE[1]
     assert len(groups) > 1
     assert all((g["bbox"][2] - g["bbox"][0]) * (g["bbox"][3] - g["bbox"][1]) <= 0.02 * area + 1 for g in groups)
+
+
+def test_the_same_mark_made_in_many_places_is_one_group() -> None:
+    """A tag added beside five doors across the sheet: one unit of the same mark; a symbol of another
+    look, and a change of another size, stay apart."""
+    import numpy as np
+
+    from buildtrace_desktop.processing.review_units import mark_look
+
+    page = np.full((2160, 3024), 255, np.uint8)
+    tag, other = np.full((20, 36), 255, np.uint8), np.full((20, 36), 255, np.uint8)
+    tag[2:18, 2:34] = 0
+    tag[6:14, 8:28] = 255  # a box with a label
+    other[:, 16:20] = 0  # a bar
+    places = [(200, 300), (900, 1500), (1700, 400), (2500, 1900), (2800, 100)]
+    for x, y in places:
+        page[y:y + 20, x:x + 36] = tag
+    page[1000:1020, 2000:2036] = other
+    page[600:640, 1200:1272] = 0  # a larger mark
+    changes = [change((x, y, x + 36, y + 20)) for x, y in places]
+    changes += [change((2000, 1000, 2036, 1020)), change((1200, 600, 1272, 640))]
+    looks = [mark_look(page, tuple(int(v) for v in c.bbox)) for c in changes]
+    _ordered, _clouds, groups = organise(changes, [], PAGE, looks)
+    assert len(groups) == 3, [g["label"] for g in groups]
+    marks = [g for g in groups if g["label"].startswith("the same mark")]
+    assert len(marks) == 1 and len(marks[0]["changes"]) == 5
+    assert marks[0]["label"] == "the same mark in 5 places: line work added"
+    assert len(organise(changes, [], PAGE)[2]) == 7  # without the pictures, seven lone changes

@@ -284,8 +284,12 @@ class OpenPage:
     def render_chroma_transformed(self, m_pt, dpi: float, shape: tuple[int, int]) -> np.ndarray:
         """How coloured each pixel is (the largest less the smallest of red, green and blue, 0-255), the
         page rendered as `render_gray_transformed` renders it: revision marks are drawn in colour."""
-        r, g, b = cv2.split(self._render_transformed(m_pt, dpi, shape, colour=True))
-        return cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
+        rgb = self._render_transformed(m_pt, dpi, shape, colour=True)
+        chroma = np.empty(shape, np.uint8)
+        for y in range(0, shape[0], 512):  # in bands: three channel copies of a whole sheet are 80 MB more
+            r, g, b = cv2.split(rgb[y:y + 512])
+            chroma[y:y + 512] = cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
+        return chroma
 
     def _render_transformed(self, m_pt, dpi: float, shape: tuple[int, int], colour: bool) -> np.ndarray:
         s = dpi / 72.0

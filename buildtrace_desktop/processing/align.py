@@ -204,19 +204,30 @@ def estimate_from_text(old_page: OpenPage, new_page: OpenPage) -> np.ndarray | N
     return (refined if refined is not None else matrix).astype(float)
 
 
-IN_FRAME_WORDS = 2  # words found once on each page, all where the other page has them: one frame
+IN_FRAME_WORDS = 3  # words where the other page has them, at least, and
+IN_FRAME_SHARE = 0.75  # of the words whose text the other page has: one frame
 
 
 def _words_in_frame(old_page: OpenPage, new_page: OpenPage) -> bool:
-    """Whether two text layers are in one frame: every word that occurs once on each page (and there are
-    some) sits within a quarter point of its place on the other. Cheaper than correlating the images."""
+    """Whether two text layers are in one frame: most words whose text the other page has too sit within
+    a quarter point of a place where it has it (a retyped note moves the rest of its line; a re-plot
+    moves every word). Cheaper than correlating the images."""
     if not (old_page.has_text and new_page.has_text):
         return False
-    old_unique, new_unique = _unique_words(old_page.words()), _unique_words(new_page.words())
-    common = [t for t in old_unique if t in new_unique]
-    return len(common) >= IN_FRAME_WORDS and all(
-        abs(old_unique[t][0] - new_unique[t][0]) <= 0.25 and abs(old_unique[t][1] - new_unique[t][1]) <= 0.25
-        for t in common)
+    texts = set()
+    cells: dict[tuple[str, int, int], list[tuple[float, float]]] = {}  # half-point cells: O(1) a word
+    for w in new_page.words():
+        texts.add(w.text)
+        cells.setdefault((w.text, int(w.box[0] // 0.5), int(w.box[1] // 0.5)), []).append((w.box[0], w.box[1]))
+    shared = in_place = 0
+    for w in old_page.words():
+        if w.text not in texts:
+            continue
+        shared += 1
+        cx, cy = int(w.box[0] // 0.5), int(w.box[1] // 0.5)
+        in_place += any(abs(x - w.box[0]) <= 0.25 and abs(y - w.box[1]) <= 0.25
+                        for i in (-1, 0, 1) for j in (-1, 0, 1) for x, y in cells.get((w.text, cx + i, cy + j), ()))
+    return in_place >= IN_FRAME_WORDS and in_place >= IN_FRAME_SHARE * shared
 
 
 def _unique_words(words) -> dict[str, tuple[float, float]]:

@@ -1,4 +1,4 @@
-"""Frames: two text layers in one frame are recognised by their words; a re-plot moved by a point, which
+"""Frames: two text layers in one frame are recognised by their words (most of them in place); a re-plot moved by a point, which
 the coarse images cannot tell from one not moved, is measured and reports no change (it reported 52
 changes at half a point and 169 at one point)."""
 from __future__ import annotations

@@ -58,8 +58,9 @@ def align_pages(
     if method == "identity" and not scanned and not words_in_frame:
         shift = pixels_to_points(_phase_shift(coarse, IN_FRAME_REDUCE), dpi / coarse.factor)
         in_frame = _is_identity(shift, tol_pt=0.25)
-        if not in_frame and best_score >= 0.9 and coarse.score(shift, dpi) >= best_score - SAME_SCORE:
-            best, best_score, method = shift, max(best_score, coarse.score(shift, dpi)), "phase"
+        shift_score = coarse.score(shift, dpi) if not in_frame and best_score >= 0.9 else 0.0
+        if shift_score >= best_score - SAME_SCORE:
+            best, best_score, method = shift, max(best_score, shift_score), "phase"
     if (best_score < 0.9 and not in_frame and method == "identity") or scanned:
         image_matrix = estimate_from_images(coarse, dpi)
         if image_matrix is not None:

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from buildtrace_desktop.processing import clouds
+from buildtrace_desktop.processing.imaging import drop_specks
 from buildtrace_desktop.processing.regions import Region
 
 CLOUD_FRINGE_PT = 1.5  # medium ink: explains dark ink on the other side, a light hatch does not
@@ -23,16 +24,7 @@ def colour_changes(old_chroma: np.ndarray, new_chroma: np.ndarray, tolerance_px:
     new_ink = (new_chroma >= COLOURED).astype(np.uint8)
     added = new_ink & (1 - cv2.dilate(old_ink, kernel))
     removed = old_ink & (1 - cv2.dilate(new_ink, kernel))
-    return _without_specks(added, min_blob_px), _without_specks(removed, min_blob_px)
-
-
-def _without_specks(mask: np.ndarray, min_px: int) -> np.ndarray:
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    small = stats[:, cv2.CC_STAT_AREA] < min_px
-    small[0] = False
-    if small.any():
-        mask[small[labels]] = 0
-    return mask
+    return drop_specks(added, min_blob_px), drop_specks(removed, min_blob_px)
 
 
 def take_out_clouds(added: np.ndarray, removed: np.ndarray, dpi: float, added_soft: np.ndarray | None = None,

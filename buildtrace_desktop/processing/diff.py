@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from buildtrace_desktop.processing import cloud_marks, wordcheck
-from buildtrace_desktop.processing.imaging import any_pool
+from buildtrace_desktop.processing.imaging import any_pool, drop_specks
 from buildtrace_desktop.processing.regions import Region
 from buildtrace_desktop.processing.shapes import same_figure
 from buildtrace_desktop.processing.types import Change
@@ -116,9 +116,9 @@ def diff_images(old: np.ndarray, new: np.ndarray, dpi: float, old_scan: bool = F
     # regions together. A vector side has few; group_regions drops them per region, far cheaper.
     small_blob = params_for(dpi, False).min_blob_px
     if new_scan:
-        added = _drop_specks(added, p.min_blob_px)
+        added = drop_specks(added, p.min_blob_px)
     if old_scan:
-        removed = _drop_specks(removed, p.min_blob_px)
+        removed = drop_specks(removed, p.min_blob_px)
     cloud_ink = _scan_cloud_ink(sharp_old, sharp_new, p, added if new_scan else None, removed if old_scan else None)
     if colour is not None:
         colour = cloud_marks.colour_changes(*colour, p.tolerance_px, p.min_blob_px)
@@ -156,7 +156,7 @@ def _scan_cloud_ink(old: np.ndarray, new: np.ndarray, p: DiffParams, added: np.n
             continue
         where = cv2.dilate(any_pool(any_pool(strict, 16), TILE // 16), near)
         soft = changed_ink(old, new, replace(p, levels=(SCAN_CLOUD_LEVEL,)), where)[k]
-        out.append(_drop_specks(soft, p.min_blob_px))
+        out.append(drop_specks(soft, p.min_blob_px))
     return out[0], out[1]
 
 
@@ -255,19 +255,6 @@ def changed_ink(old: np.ndarray, new: np.ndarray, p: DiffParams,
     return added, removed
 
 
-def _drop_specks(mask: np.ndarray, min_px: int) -> np.ndarray:
-    """Remove connected specks smaller than `min_px` pixels (anti-aliasing crumbs, scan noise)."""
-    if min_px <= 1 or not mask.any():
-        return mask
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    small = stats[:, cv2.CC_STAT_AREA] < min_px
-    small[0] = False
-    if small.any():
-        mask = mask.copy()
-        mask[small[labels]] = 0
-    return mask
-
-
 LARGE_REGION = 0.03  # of the page area: a region this big is many changes chained by proximity
 
 
@@ -293,8 +280,8 @@ def group_regions(added: np.ndarray, removed: np.ndarray, dpi: float, p: DiffPar
         py0, px0 = gy0 * cell, gx0 * cell
         py1, px1 = min(h, (gy0 + gh) * cell), min(w, (gx0 + gw) * cell)
         cell_mask = np.kron(sel, np.ones((cell, cell), np.uint8))[: py1 - py0, : px1 - px0]
-        a = _drop_specks(added[py0:py1, px0:px1] & cell_mask, p.min_blob_px)
-        r = _drop_specks(removed[py0:py1, px0:px1] & cell_mask, p.min_blob_px)
+        a = drop_specks(added[py0:py1, px0:px1] & cell_mask, p.min_blob_px)
+        r = drop_specks(removed[py0:py1, px0:px1] & cell_mask, p.min_blob_px)
         na, nr = int(cv2.countNonZero(a)), int(cv2.countNonZero(r))
         if na + nr < p.min_region_px or na + nr == 0:
             continue

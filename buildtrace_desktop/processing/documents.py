@@ -32,6 +32,7 @@ from buildtrace_desktop.processing.types import Box, CompareSettings, PageRef, W
 PDF_SUFFIXES = {".pdf"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 MIN_DPI = 20.0
+UNTAGGED_DPI = 72.0  # an image without a resolution tag (REPORT_FORMAT.md: a pixel is a point)
 MAX_PAGE_POINTS = 14400.0  # 200 in: the PDF limit for a page side
 
 # MuPDF prints repair warnings for damaged files on stderr; we report problems ourselves.
@@ -461,10 +462,11 @@ def _pdf_page(ref: PageRef, doc: pymupdf.Document, page: pymupdf.Page) -> OpenPa
 
 
 def _image_page(ref: PageRef, doc: pymupdf.Document, page: pymupdf.Page) -> OpenPage:
-    width_px, height_px, dpi = image_info(ref.path)
+    width_px, height_px, tagged = image_info(ref.path, tagged_only=True)
+    dpi = tagged or UNTAGGED_DPI
     size = (width_px * 72.0 / dpi, height_px * 72.0 / dpi)
     opened = _ImagePage(ref, doc, page, size, has_text=False, is_scan=True, image_dpi=dpi)
-    opened.untagged = image_info(ref.path, tagged_only=True)[2] is None
+    opened.untagged = tagged is None
     return opened
 
 
@@ -491,7 +493,7 @@ def image_info(path: str | Path, tagged_only: bool = False) -> tuple[int, int, f
     except Exception as exc:
         raise CorruptFileError(f"{path}: cannot be read as an image ({exc}). Export it again.") from exc
     if not dpi or float(dpi[0]) <= 1:
-        return width, height, None if tagged_only else 72.0
+        return width, height, None if tagged_only else UNTAGGED_DPI
     # PNG stores pixels per metre: 150 dpi comes back as 149.9876. Snap to the whole number meant.
     value = float(dpi[0])
     return width, height, float(round(value)) if abs(value - round(value)) < 0.05 else value

@@ -38,3 +38,16 @@ def any_pool(mask: np.ndarray, cell: int) -> np.ndarray:
     rows = mask.reshape(ch, cell, cw * cell).max(axis=1)  # (ch, width)
     cols = np.ascontiguousarray(rows.T).reshape(cw, cell, ch).max(axis=1)  # (cw, ch)
     return (cols.T > 0).astype(np.uint8)
+
+
+def drop_specks(mask: np.ndarray, min_px: int) -> np.ndarray:
+    """Remove connected specks smaller than `min_px` pixels (anti-aliasing crumbs, scan noise)."""
+    if min_px <= 1 or not mask.any():
+        return mask
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] < min_px
+    small[0] = False
+    if small.any():
+        mask = mask.copy()
+        mask[small[labels]] = 0
+    return mask

@@ -66,9 +66,7 @@ def compare_pair(
         else:
             alignment, old_aligned, new_img, changes, clouds, text_source = _align_and_diff(
                 old_page, new_page, new_img, dpi, settings)
-        k = dpi / 72.0
-        looks = [review_units.mark_look(old_aligned if c.kind == "removed" else new_img,
-                                        tuple(round(v * k) for v in c.bbox)) for c in changes]
+        looks = review_units.mark_looks(changes, old_aligned, new_img, dpi)
         changes, clouds, groups = review_units.organise(changes, clouds, new_page.size, looks)
         result = PairResult(alignment=alignment, changes=changes, dpi=dpi, text_source=text_source,
                             clouds=clouds, groups=groups)
@@ -117,7 +115,7 @@ def _align_and_diff(old_page, new_page, new_img, dpi: float, settings: CompareSe
         _retyped_word_boxes(old_page, new_page, alignment, dpi)
     regions = diff.diff_images(old_aligned, new_img, dpi, old_page.is_scan, new_page.is_scan, valid, resampled,
                                words_px, _chroma(old_page, new_page, alignment, dpi, new_img.shape),
-                               (1.0, UNTAGGED_RASTER_DPI / 72.0) if old_page.untagged or new_page.untagged else (1.0,))
+                               (1.0, UNTAGGED_RASTER_DPI / documents.UNTAGGED_DPI) if old_page.untagged or new_page.untagged else (1.0,))
     changes = diff.regions_to_changes(regions, dpi)
     text_source = textdiff.attach_text(changes, old_page, new_page, alignment, new_img, dpi, settings)
     changes = text_lines.join_text_lines(changes)
@@ -127,7 +125,7 @@ def _align_and_diff(old_page, new_page, new_img, dpi: float, settings: CompareSe
     return alignment, old_aligned, new_img, changes, clouds, text_source
 
 
-# A raster without a resolution tag is read as 72 dpi (REPORT_FORMAT.md); drawings are exported at 150-300.
+# A raster without a resolution tag is read as documents.UNTAGGED_DPI; drawings are exported at 150-300.
 UNTAGGED_RASTER_DPI = 300.0
 
 

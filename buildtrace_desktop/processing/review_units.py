@@ -103,9 +103,17 @@ def _objects(changes: list[Change], ids: list[int], limit: float) -> list[list[i
     return [sorted(units[r]) for r in order]
 
 
+def mark_looks(changes: list[Change], old: np.ndarray, new: np.ndarray, dpi: float) -> list[np.ndarray | None]:
+    """Each small change's `mark_look`, from the old image where it removed ink, else the new one; None
+    for the others (no mark)."""
+    k = dpi / 72.0
+    return [mark_look(old if c.kind == "removed" else new, tuple(round(v * k) for v in c.bbox)) if _small(c)
+            else None for c in changes]
+
+
 def mark_look(img: np.ndarray, box_px: tuple[int, int, int, int]) -> np.ndarray | None:
     """A change's picture for telling the same mark elsewhere: its box of `img` at 16 x 16, mean
-    removed, unit length; None for a blank or large box."""
+    removed, unit length; None for a blank box."""
     x0, y0, x1, y1 = (int(v) for v in box_px)
     x0, y0, x1, y1 = max(0, x0 - 1), max(0, y0 - 1), x1 + 1, y1 + 1  # a line's box is a pixel thin
     crop = img[y0:y1, x0:x1]
